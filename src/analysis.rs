@@ -1,0 +1,354 @@
+//! One trace from file to measured bursts: ingest → calibrate → detect, in two streaming passes.
+//!
+//! Memory: two chunks and the baseline reservoir (about 12 MB), whatever the file's length.
+//! Time: two reads of the file.
+
+use crate::calibrate::Calibration;
+use crate::detect::{estimate_baseline, Burst, DetectParams, Detector, Gap, Survey};
+use crate::error::{Error, Result};
+use crate::ingest::{IngestOptions, Source};
+use crate::trace::{Chunk, Quantity, TraceInfo};
+use crate::units::fmt_duration;
+use serde::Serialize;
+
+/// Everything `analyze` needs besides the file.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    pub ingest: IngestOptions,
+    pub calibration: Calibration,
+    /// Fixed baseline in mA instead of the estimate.
+    pub baseline_ma: Option<f64>,
+    /// Burst trigger level above the baseline in mA instead of 5 × noise.
+    pub threshold_ma: Option<f64>,
+    pub min_burst_ms: f64,
+    pub merge_gap_ms: f64,
+    /// Supply voltage for energy, V.
+    pub supply_v: f64,
+    /// A time step longer than this many median steps is a gap.
+    pub gap_factor: f64,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            ingest: IngestOptions::default(),
+            calibration: Calibration::default(),
+            baseline_ma: None,
+            threshold_ma: None,
+            min_burst_ms: 0.0,
+            merge_gap_ms: 0.0,
+            supply_v: 5.0,
+            gap_factor: 3.0,
+        }
+    }
+}
+
+/// A measurement-quality or interpretation warning, with its numbers in the message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    /// Stable identifier: `few-samples`, `gap`, `irregular-sampling`, `repeated-time`,
+    /// `cut-burst`, `no-bursts`, `assumption`, `baseline-unsure`.
+    pub code: &'static str,
+    pub message: String,
+    /// The burst concerned, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<usize>,
+}
+
+/// Whole-trace totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Last time stamp minus first, s.
+    pub duration_s: f64,
+    /// Time covered by samples (duration minus gaps), s.
+    pub covered_s: f64,
+    /// Average current over the covered time, mA.
+    pub mean_ma: f64,
+    /// ∫ I dt over the covered time, mA·ms.
+    pub charge_ma_ms: f64,
+    /// Sum of the bursts' excess charges, mA·ms.
+    pub burst_excess_charge_ma_ms: f64,
+    /// Share of all charge that the bursts' excess accounts for (0–1).
+    pub burst_share: f64,
+    pub bursts: usize,
+    /// Sum of the bursts' energies, mJ.
+    pub burst_energy_mj: f64,
+    /// Bursts dropped by --min-burst-ms.
+    pub dropped_short: u64,
+}
+
+/// The result of analysing one trace. Field names are a contract (see the README).
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub file: String,
+    pub format: String,
+    pub quantity: Quantity,
+    pub samples: u64,
+    /// Median time step, s.
+    pub sample_interval_s: f64,
+    pub baseline_ma: f64,
+    /// `auto` (estimated) or `given` (--baseline-ma).
+    pub baseline_source: &'static str,
+    pub noise_ma: f64,
+    /// Burst trigger level above the baseline, mA.
+    pub threshold_ma: f64,
+    /// Level above the baseline below which a burst is in its tail, mA.
+    pub release_ma: f64,
+    pub quantisation_ma: Option<f64>,
+    pub supply_v: f64,
+    pub calibration: Calibration,
+    pub calibration_text: String,
+    pub input: TraceInfo,
+    pub bursts: Vec<Burst>,
+    pub gaps: Vec<Gap>,
+    pub totals: Totals,
+    pub warnings: Vec<Warning>,
+}
+
+/// Stream every sample of `source` through `f`, in mA, chunk by chunk.
+fn for_each_chunk(
+    source: &Source,
+    cal: &Calibration,
+    mut f: impl FnMut(&[f64], &[f64]),
+) -> Result<(u64, u64)> {
+    let mut reader = source.reader()?;
+    let mut chunk = Chunk::default();
+    let q = source.layout.quantity;
+    while reader.next_chunk(&mut chunk)? {
+        cal.to_ma(q, &mut chunk.value);
+        f(&chunk.time_s, &chunk.value);
+    }
+    Ok((reader.rows(), reader.last_data_line()))
+}
+
+/// Analyse one file. Errors name the file (and line and column where there is one).
+pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
+    opts.calibration.validate()?;
+    if !(opts.supply_v.is_finite() && opts.supply_v > 0.0) {
+        return Err(Error::usage(
+            "--supply-v must be a positive number of volts",
+        ));
+    }
+    let source = Source::open(path, &opts.ingest)?;
+    let cal = opts.calibration;
+
+    // Pass 1: survey.
+    let mut survey = Survey::default();
+    let (rows, last_line) = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
+    if rows == 0 {
+        return Err(Error::input(
+            path,
+            format!(
+                "no data rows: expected numbers from line {} on",
+                source.layout.data_line
+            ),
+        ));
+    }
+    if rows == 1 {
+        return Err(Error::input(
+            path,
+            "only one sample: at least two are needed to integrate",
+        )
+        .at_line(last_line));
+    }
+    let interval_s = survey.median_interval_s();
+    if interval_s <= 0.0 {
+        return Err(Error::input(
+            path,
+            "the median time step is zero: most time stamps repeat (is the time column right?)",
+        ));
+    }
+
+    // Baseline, noise and thresholds.
+    let est = estimate_baseline(survey.reservoir());
+    let (baseline_ma, baseline_source) = match opts.baseline_ma {
+        Some(b) => (b, "given"),
+        None => (est.baseline_ma, "auto"),
+    };
+    let q = est.quantisation_ma.unwrap_or(0.0);
+    let floor = 1e-9 * baseline_ma.abs().max(1e-3);
+    let threshold_ma = match opts.threshold_ma {
+        Some(t) if t > 0.0 && t.is_finite() => t,
+        Some(t) => {
+            return Err(Error::usage(format!(
+                "--threshold-ma must be positive (an excess above the baseline), found {t}"
+            )))
+        }
+        None => (5.0 * est.noise_ma).max(2.5 * q).max(floor),
+    };
+    let release_ma = 0.4 * threshold_ma;
+    let params = DetectParams {
+        baseline_ma,
+        threshold_ma,
+        release_ma,
+        merge_gap_s: opts.merge_gap_ms.max(0.0) / 1e3,
+        min_burst_s: opts.min_burst_ms.max(0.0) / 1e3,
+        gap_s: opts.gap_factor * interval_s,
+        interval_s,
+    };
+
+    // Pass 2: detect and integrate.
+    let mut det = Detector::new(params);
+    for_each_chunk(&source, &cal, |t, i| det.push(t, i))?;
+    let det = det.finish();
+
+    let mut bursts = det.bursts.clone();
+    for b in &mut bursts {
+        b.energy_mj = b.excess_charge_ma_ms * opts.supply_v / 1e3;
+    }
+    let charge_ma_ms = det.charge_mas * 1e3;
+    let burst_excess: f64 = bursts.iter().map(|b| b.excess_charge_ma_ms).sum();
+    let totals = Totals {
+        duration_s: survey.last_time_s - survey.first_time_s,
+        covered_s: det.covered_s,
+        mean_ma: if det.covered_s > 0.0 {
+            det.charge_mas / det.covered_s
+        } else {
+            f64::NAN
+        },
+        charge_ma_ms,
+        burst_excess_charge_ma_ms: burst_excess,
+        burst_share: if charge_ma_ms != 0.0 {
+            burst_excess / charge_ma_ms
+        } else {
+            0.0
+        },
+        bursts: bursts.len(),
+        burst_energy_mj: bursts.iter().map(|b| b.energy_mj).sum(),
+        dropped_short: det.dropped_short,
+    };
+
+    let info = source.info();
+    let warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
+    Ok(Analysis {
+        file: path.to_string(),
+        format: info.format.clone(),
+        quantity: info.quantity,
+        samples: rows,
+        sample_interval_s: interval_s,
+        baseline_ma,
+        baseline_source,
+        noise_ma: est.noise_ma,
+        threshold_ma,
+        release_ma,
+        quantisation_ma: est.quantisation_ma,
+        supply_v: opts.supply_v,
+        calibration: cal,
+        calibration_text: cal.describe(info.quantity),
+        input: info,
+        bursts,
+        gaps: det.gaps.clone(),
+        totals,
+        warnings,
+    })
+}
+
+/// Samples a burst needs to be measured well by the trapezoid rule.
+pub const MIN_GOOD_SAMPLES: u64 = 5;
+
+fn diagnose(
+    info: &TraceInfo,
+    bursts: &[Burst],
+    det: &Detector,
+    est: &crate::detect::BaselineEstimate,
+    interval_s: f64,
+    rows: u64,
+    threshold_ma: f64,
+) -> Vec<Warning> {
+    let mut w = Vec::new();
+    for a in &info.assumptions {
+        w.push(Warning {
+            code: "assumption",
+            message: a.clone(),
+            burst: None,
+        });
+    }
+    for b in bursts {
+        if b.samples < MIN_GOOD_SAMPLES {
+            let rate = 20.0 / (b.duration_ms / 1e3).max(interval_s);
+            w.push(Warning {
+                code: "few-samples",
+                message: format!(
+                    "burst {} spans only {} samples ({:.3} ms at {} per sample): its charge may be off by tens of percent; sample at ≥ {:.0} S/s to measure it within a few percent",
+                    b.index,
+                    b.samples,
+                    b.duration_ms,
+                    fmt_duration(interval_s),
+                    rate
+                ),
+                burst: Some(b.index),
+            });
+        }
+        if b.cut_start || b.cut_end {
+            w.push(Warning {
+                code: "cut-burst",
+                message: format!(
+                    "burst {} is cut by the {} of the trace or by a gap: its charge is a lower bound",
+                    b.index,
+                    if b.cut_start { "start" } else { "end" }
+                ),
+                burst: Some(b.index),
+            });
+        }
+    }
+    if !det.gaps.is_empty() {
+        let total: f64 = det.gaps.iter().map(|g| g.end_s - g.start_s).sum();
+        let g = det.gaps[0];
+        w.push(Warning {
+            code: "gap",
+            message: format!(
+                "{} gap(s) in time (steps over 3× the median {}), {} in all, not integrated across; the first from {} s to {} s",
+                det.gaps.len(),
+                fmt_duration(interval_s),
+                fmt_duration(total),
+                g.start_s,
+                g.end_s
+            ),
+            burst: None,
+        });
+    }
+    let steps = rows.saturating_sub(1).max(1);
+    if det.irregular_steps as f64 > 0.01 * steps as f64 {
+        w.push(Warning {
+            code: "irregular-sampling",
+            message: format!(
+                "{} of {} time steps ({:.1}%) differ from the median {} by more than 1%: integration uses the real time stamps",
+                det.irregular_steps,
+                steps,
+                100.0 * det.irregular_steps as f64 / steps as f64,
+                fmt_duration(interval_s)
+            ),
+            burst: None,
+        });
+    }
+    if det.repeated_times > 0 {
+        w.push(Warning {
+            code: "repeated-time",
+            message: format!(
+                "{} samples repeat the time stamp before them: the time column may be too coarse",
+                det.repeated_times
+            ),
+            burst: None,
+        });
+    }
+    if est.quiet_share < 0.5 {
+        w.push(Warning {
+            code: "baseline-unsure",
+            message: format!(
+                "only {:.0}% of the samples sit near the estimated baseline: the trace may have no quiet stretch; consider --baseline-ma",
+                100.0 * est.quiet_share
+            ),
+            burst: None,
+        });
+    }
+    if bursts.is_empty() {
+        w.push(Warning {
+            code: "no-bursts",
+            message: format!(
+                "no burst rose {threshold_ma:.4} mA above the baseline: lower --threshold-ma if you expected some"
+            ),
+            burst: None,
+        });
+    }
+    w
+}

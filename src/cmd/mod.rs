@@ -1,0 +1,5 @@
+//! One file per subcommand: short glue between the CLI and the library.
+
+pub mod analyze;
+pub mod formats;
+pub mod synth;

@@ -1,0 +1,221 @@
+//! `shuntscope synth`: a synthetic trace and its ground truth (FILE.truth.json).
+
+use crate::cli::SynthArgs;
+use crate::error::{Error, Result};
+use crate::output::{write_atomic, AtomicFile};
+use crate::synth::{current_ma, preset, BurstSpec, Rng, PRESETS};
+use serde::Serialize;
+use std::io::Write;
+
+/// Samples in a DSO Nano v3 file.
+pub const NANO_SAMPLES: usize = 4094;
+
+#[derive(Serialize)]
+struct TruthBurst {
+    index: usize,
+    start_s: f64,
+    on_ms: f64,
+    amplitude_ma: f64,
+    rise_ms: f64,
+    fall_ms: f64,
+    excess_charge_ma_ms: f64,
+    energy_mj: f64,
+}
+
+#[derive(Serialize)]
+struct Truth {
+    generator: String,
+    file: String,
+    preset: Option<String>,
+    seed: u64,
+    baseline_ma: f64,
+    sample_interval_s: f64,
+    samples: usize,
+    quantity: &'static str,
+    shunt_ohms: f64,
+    noise: f64,
+    adc_step: f64,
+    supply_v: f64,
+    /// DSO Nano files: the options `analyze` needs.
+    analyze_options: Vec<String>,
+    bursts: Vec<TruthBurst>,
+    total_excess_charge_ma_ms: f64,
+}
+
+fn parse_burst(spec: &str, rise_s: f64, fall_s: f64) -> Result<BurstSpec> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let nums: Option<Vec<f64>> = parts.iter().map(|p| p.trim().parse().ok()).collect();
+    match nums.as_deref() {
+        Some([start, on_ms, amp]) if *on_ms > 0.0 && *start >= 0.0 => Ok(BurstSpec {
+            start_s: *start,
+            on_s: on_ms / 1e3,
+            amplitude_ma: *amp,
+            rise_s,
+            fall_s,
+        }),
+        _ => Err(Error::usage(format!(
+            "--burst {spec}: expected START_S:ON_MS:AMPLITUDE_MA, e.g. 0.1:6:64"
+        ))),
+    }
+}
+
+pub fn run(a: &SynthArgs) -> Result<i32> {
+    let mut rng = Rng::new(a.seed);
+    let mut bursts: Vec<BurstSpec> = Vec::new();
+    if let Some(p) = &a.preset {
+        let mut list = preset(p, 0.25, &mut rng).ok_or_else(|| {
+            Error::usage(format!(
+                "unknown preset \"{p}\": choose one of {}",
+                PRESETS.join(", ")
+            ))
+        })?;
+        if let Some(only) = &a.only {
+            let mut b = list[if only == "connect" { 0 } else { 1 }];
+            b.start_s = a.at;
+            list = vec![b];
+        }
+        bursts.extend(list);
+    } else if a.only.is_some() {
+        return Err(Error::usage("--only needs --preset"));
+    }
+    if !(a.rise_ms > 0.0 && a.fall_ms > 0.0) {
+        return Err(Error::usage("--rise-ms and --fall-ms must be positive"));
+    }
+    for spec in &a.burst {
+        bursts.push(parse_burst(spec, a.rise_ms / 1e3, a.fall_ms / 1e3)?);
+    }
+    bursts.sort_by(|x, y| x.start_s.total_cmp(&y.start_s));
+    if !(a.shunt_ohms > 0.0 && a.noise >= 0.0 && a.adc_step >= 0.0) {
+        return Err(Error::usage(
+            "--shunt-ohms must be positive, --noise and --adc-step not negative",
+        ));
+    }
+
+    let dt = a.sample_interval;
+    let samples = if a.dso_nano {
+        NANO_SAMPLES
+    } else {
+        let end = a.duration.unwrap_or_else(|| {
+            bursts
+                .last()
+                .map(|b| b.start_s + b.on_s + 0.75)
+                .unwrap_or(1.0)
+        });
+        (end / dt).round() as usize + 1
+    };
+
+    let mut file = AtomicFile::create(&a.output)?;
+    let quantity = if a.current { "current" } else { "voltage" };
+    let time_decimals = decimals(dt * 1e3);
+    let value_decimals = if a.adc_step > 0.0 {
+        decimals(a.adc_step)
+    } else {
+        4
+    };
+    let nano_v_per_px = a.vdiv_mv / 1e3 / 25.0;
+    let write = |f: &mut AtomicFile, rng: &mut Rng| -> std::io::Result<()> {
+        let w = f.writer();
+        if a.dso_nano {
+            write!(w, "TRACK   {}mV*1,\r\n", a.vdiv_mv)?;
+        } else if a.current {
+            writeln!(w, "Time (ms),Current (mA)")?;
+        } else {
+            writeln!(w, "Time (ms),Shunt (mV)")?;
+        }
+        let mut bytes = 0usize;
+        let mut line = String::with_capacity(64);
+        for k in 0..samples {
+            let t = k as f64 * dt;
+            let i = current_ma(a.baseline_ma, &bursts, t);
+            // Noise and steps are in the written quantity: shunt mV, or mA with --current.
+            let mut v = if a.current { i } else { i * a.shunt_ohms };
+            v += a.noise * rng.normal();
+            if a.adc_step > 0.0 && !a.dso_nano {
+                v = (v / a.adc_step).round() * a.adc_step;
+            }
+            line.clear();
+            if a.dso_nano {
+                let px = (v / 1e3 / nano_v_per_px).round() as i64 + a.zero_px;
+                line.push_str(&format!("{:03},\r\n", px.clamp(0, 199)));
+            } else {
+                line.push_str(&format!(
+                    "{:.tp$},{:.vp$}\n",
+                    t * 1e3,
+                    v,
+                    tp = time_decimals,
+                    vp = value_decimals
+                ));
+            }
+            bytes += line.len();
+            w.write_all(line.as_bytes())?;
+        }
+        if a.dso_nano {
+            // As the Nano writes it: a blank line, then NUL padding to whole 512-byte sectors.
+            w.write_all(b"\r\n\r\n")?;
+            let used = bytes + 4 + format!("TRACK   {}mV*1,\r\n", a.vdiv_mv).len();
+            w.write_all(&vec![0u8; (512 - used % 512) % 512])?;
+        }
+        Ok(())
+    };
+    write(&mut file, &mut rng).map_err(|e| file.err(e))?;
+    file.commit()?;
+
+    let truth_bursts: Vec<TruthBurst> = bursts
+        .iter()
+        .enumerate()
+        .map(|(index, b)| TruthBurst {
+            index,
+            start_s: b.start_s,
+            on_ms: b.on_s * 1e3,
+            amplitude_ma: b.amplitude_ma,
+            rise_ms: b.rise_s * 1e3,
+            fall_ms: b.fall_s * 1e3,
+            excess_charge_ma_ms: b.excess_charge_ma_ms(),
+            energy_mj: b.excess_charge_ma_ms() * a.supply_v / 1e3,
+        })
+        .collect();
+    let truth = Truth {
+        generator: format!("shuntscope synth {}", env!("CARGO_PKG_VERSION")),
+        file: a.output.clone(),
+        preset: a.preset.clone(),
+        seed: a.seed,
+        baseline_ma: a.baseline_ma,
+        sample_interval_s: dt,
+        samples,
+        quantity,
+        shunt_ohms: a.shunt_ohms,
+        noise: a.noise,
+        adc_step: a.adc_step,
+        supply_v: a.supply_v,
+        analyze_options: if a.dso_nano {
+            vec![
+                "--sample-interval".into(),
+                format!("{dt}"),
+                "--zero-px".into(),
+                a.zero_px.to_string(),
+            ]
+        } else {
+            vec![]
+        },
+        total_excess_charge_ma_ms: truth_bursts.iter().map(|b| b.excess_charge_ma_ms).sum(),
+        bursts: truth_bursts,
+    };
+    let json = serde_json::to_string_pretty(&truth)
+        .map_err(|e| Error::usage(format!("cannot encode JSON: {e}")))?;
+    write_atomic(
+        &format!("{}.truth.json", a.output),
+        (json + "\n").as_bytes(),
+    )?;
+    Ok(0)
+}
+
+/// Decimals needed to print multiples of `step` exactly enough.
+fn decimals(step: f64) -> usize {
+    let mut d = 0;
+    while d < 9
+        && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-9
+    {
+        d += 1;
+    }
+    d
+}

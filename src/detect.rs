@@ -1,0 +1,616 @@
+//! Detect: the baseline, the noise and the bursts above it, measured as they stream past.
+//!
+//! Two passes over the trace. [`Survey`] (pass 1) keeps a decimated reservoir of at most
+//! [`RESERVOIR`] values and time steps, from which [`estimate_baseline`] gets a robust baseline
+//! and noise. [`Detector`] (pass 2) runs a hysteresis state machine sample by sample and
+//! integrates each burst by the trapezoid rule on the real time stamps: O(1) memory per burst,
+//! so a burst crossing a chunk boundary is measured exactly as if the file were whole.
+
+use serde::Serialize;
+
+/// Values kept for the baseline estimate; beyond it the reservoir is decimated (every 2nd, 4th...).
+pub const RESERVOIR: usize = 1 << 20;
+
+/// A uniformly decimated sample of a stream: keeps every `stride`-th value, doubling the stride
+/// when full. Memory: at most `cap` values.
+#[derive(Debug, Clone)]
+pub struct Decimator {
+    cap: usize,
+    stride: u64,
+    seen: u64,
+    pub values: Vec<f64>,
+}
+
+impl Decimator {
+    pub fn new(cap: usize) -> Self {
+        Decimator {
+            cap: cap.max(2),
+            stride: 1,
+            seen: 0,
+            values: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, v: f64) {
+        if self.seen % self.stride == 0 {
+            if self.values.len() == self.cap {
+                let mut k = 0;
+                for i in (0..self.values.len()).step_by(2) {
+                    self.values[k] = self.values[i];
+                    k += 1;
+                }
+                self.values.truncate(k);
+                self.stride *= 2;
+                if self.seen % self.stride == 0 {
+                    self.values.push(v);
+                }
+            } else {
+                self.values.push(v);
+            }
+        }
+        self.seen += 1;
+    }
+}
+
+/// Pass 1: counts, time span and reservoirs for the baseline and the sample interval.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    pub samples: u64,
+    pub first_time_s: f64,
+    pub last_time_s: f64,
+    pub min_ma: f64,
+    pub max_ma: f64,
+    values: Decimator,
+    steps: Decimator,
+}
+
+impl Default for Survey {
+    fn default() -> Self {
+        Survey {
+            samples: 0,
+            first_time_s: f64::NAN,
+            last_time_s: f64::NAN,
+            min_ma: f64::INFINITY,
+            max_ma: f64::NEG_INFINITY,
+            values: Decimator::new(RESERVOIR),
+            steps: Decimator::new(RESERVOIR / 4),
+        }
+    }
+}
+
+impl Survey {
+    /// Add a chunk of samples (time in s, current in mA).
+    pub fn push(&mut self, time_s: &[f64], current_ma: &[f64]) {
+        for (&t, &i) in time_s.iter().zip(current_ma) {
+            if self.samples == 0 {
+                self.first_time_s = t;
+            } else {
+                self.steps.push(t - self.last_time_s);
+            }
+            self.last_time_s = t;
+            self.min_ma = self.min_ma.min(i);
+            self.max_ma = self.max_ma.max(i);
+            self.values.push(i);
+            self.samples += 1;
+        }
+    }
+
+    /// Median time step in seconds (0 when fewer than two samples).
+    pub fn median_interval_s(&self) -> f64 {
+        let mut s: Vec<f64> = self.steps.values.clone();
+        if s.is_empty() {
+            return 0.0;
+        }
+        median_in_place(&mut s)
+    }
+
+    /// The decimated values, for the baseline estimate.
+    pub fn reservoir(&self) -> &[f64] {
+        &self.values.values
+    }
+}
+
+fn median_in_place(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    let mid = n / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    let m = *m;
+    if n % 2 == 1 {
+        m
+    } else {
+        let lo = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        0.5 * (lo + m)
+    }
+}
+
+/// Baseline and noise of the quiet part of a trace.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BaselineEstimate {
+    /// Median of the samples left after iterated clipping of the bursts, mA.
+    pub baseline_ma: f64,
+    /// Robust standard deviation of those samples (1.4826 × MAD), at least the quantisation noise, mA.
+    pub noise_ma: f64,
+    /// The smallest step between distinct values, when values sit on a grid (ADC or print steps), mA.
+    pub quantisation_ma: Option<f64>,
+    /// Share of the reservoir that the final estimate used (the rest counted as bursts or outliers).
+    pub quiet_share: f64,
+}
+
+/// Estimate the baseline robustly: median and MAD, then iterate on the samples within
+/// ±4 noise of the median so that bursts do not drag it up. Cost: O(n) per iteration, ≤ 30.
+pub fn estimate_baseline(values: &[f64]) -> BaselineEstimate {
+    let quantisation_ma = quantisation_step(values);
+    let q = quantisation_ma.unwrap_or(0.0);
+    let mut work: Vec<f64> = values.to_vec();
+    let mut kept: Vec<f64> = values.to_vec();
+    let mut m = median_in_place(&mut work);
+    let mut s = mad_sigma(&kept, m);
+    for _ in 0..30 {
+        let w = (4.0 * s).max(1.5 * q).max(1e-12 * m.abs());
+        kept.clear();
+        kept.extend(values.iter().copied().filter(|v| (v - m).abs() <= w));
+        if kept.is_empty() {
+            break;
+        }
+        work.clear();
+        work.extend_from_slice(&kept);
+        let m2 = median_in_place(&mut work);
+        let s2 = mad_sigma(&kept, m2);
+        let done = m2 == m && s2 == s;
+        m = m2;
+        s = s2;
+        if done {
+            break;
+        }
+    }
+    BaselineEstimate {
+        baseline_ma: m,
+        noise_ma: s.max(q / 12f64.sqrt()),
+        quantisation_ma,
+        quiet_share: kept.len() as f64 / values.len().max(1) as f64,
+    }
+}
+
+fn mad_sigma(values: &[f64], m: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut d: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+    1.4826 * median_in_place(&mut d)
+}
+
+/// The grid step of quantised values: the smallest gap between distinct values, when distinct
+/// values are few (at most a quarter of the samples). None for unquantised data.
+pub fn quantisation_step(values: &[f64]) -> Option<f64> {
+    if values.len() < 8 {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    v.dedup();
+    if v.len() < 2 || v.len() > values.len() / 4 {
+        return None;
+    }
+    let span = v[v.len() - 1] - v[0];
+    // Gaps smaller than a millionth of the span are float noise of one grid value.
+    let step = v
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|&d| d > span * 1e-6)
+        .fold(f64::INFINITY, f64::min);
+    step.is_finite().then_some(step)
+}
+
+/// Settings of the burst detector.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DetectParams {
+    pub baseline_ma: f64,
+    /// A burst starts when the current rises this far above the baseline, mA.
+    pub threshold_ma: f64,
+    /// Once started, a burst is in its tail when the current falls below this excess, mA.
+    pub release_ma: f64,
+    /// Bursts closer than this (end to start) are one burst, s.
+    pub merge_gap_s: f64,
+    /// Bursts shorter than this are dropped, s.
+    pub min_burst_s: f64,
+    /// A time step longer than this is a gap, not integrated across, s.
+    pub gap_s: f64,
+    /// The median time step, s: steps off by more than 1% count as irregular.
+    pub interval_s: f64,
+}
+
+/// Running trapezoid integrals from one sample to another. Charges in mA·s.
+#[derive(Debug, Clone, Copy)]
+struct Accum {
+    start_s: f64,
+    end_s: f64,
+    charge: f64,
+    excess: f64,
+    peak_ma: f64,
+    samples: u64,
+    cut_start: bool,
+    cut_end: bool,
+}
+
+impl Accum {
+    #[inline]
+    fn at(t: f64, i: f64) -> Self {
+        Accum {
+            start_s: t,
+            end_s: t,
+            charge: 0.0,
+            excess: 0.0,
+            peak_ma: i,
+            samples: 1,
+            cut_start: false,
+            cut_end: false,
+        }
+    }
+
+    #[inline]
+    fn segment(&mut self, t0: f64, i0: f64, t1: f64, i1: f64, baseline: f64) {
+        let dt = t1 - t0;
+        self.charge += 0.5 * (i0 + i1) * dt;
+        self.excess += (0.5 * (i0 + i1) - baseline) * dt;
+        self.end_s = t1;
+        self.peak_ma = self.peak_ma.max(i1);
+        self.samples += 1;
+    }
+
+    /// `self` followed by `next`, which starts where `self` ends.
+    fn concat(&self, next: &Accum) -> Accum {
+        Accum {
+            start_s: self.start_s,
+            end_s: next.end_s,
+            charge: self.charge + next.charge,
+            excess: self.excess + next.excess,
+            peak_ma: self.peak_ma.max(next.peak_ma),
+            samples: self.samples + next.samples - 1,
+            cut_start: self.cut_start,
+            cut_end: next.cut_end,
+        }
+    }
+}
+
+/// One burst, measured. Charges in mA·ms (= µC).
+#[derive(Debug, Clone, Serialize)]
+pub struct Burst {
+    /// 0-based, in time order.
+    pub index: usize,
+    /// Time of the last sample at or below the baseline before the burst, s.
+    pub start_s: f64,
+    /// Time of the first sample back at or below the baseline, s.
+    pub end_s: f64,
+    pub duration_ms: f64,
+    pub peak_ma: f64,
+    /// Time-averaged current over the burst, mA.
+    pub mean_ma: f64,
+    /// ∫(I − baseline) dt, the burst's own cost, mA·ms.
+    pub excess_charge_ma_ms: f64,
+    /// ∫ I dt, mA·ms.
+    pub charge_ma_ms: f64,
+    /// Excess charge × supply voltage, mJ (filled in by the caller that knows the supply).
+    pub energy_mj: f64,
+    /// Samples from start to end, both included.
+    pub samples: u64,
+    /// The burst was already running when the trace (or a gap) began.
+    pub cut_start: bool,
+    /// The trace (or a gap) ended before the current returned to the baseline.
+    pub cut_end: bool,
+}
+
+/// A stretch of time with no samples (a step longer than `gap_s`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Gap {
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Idle,
+    Burst,
+    Tail,
+}
+
+/// Pass 2: the burst state machine and the whole-trace integrals.
+pub struct Detector {
+    p: DetectParams,
+    hi: f64,
+    lo: f64,
+    prev: Option<(f64, f64)>,
+    state: State,
+    run: Accum,
+    pending: Option<Accum>,
+    between: Accum,
+    pub bursts: Vec<Burst>,
+    pub gaps: Vec<Gap>,
+    /// ∫ I dt over the whole trace except gaps, mA·s.
+    pub charge_mas: f64,
+    /// Time covered by samples (span minus gaps), s.
+    pub covered_s: f64,
+    /// Steps off the median interval by more than 1% (gaps excluded).
+    pub irregular_steps: u64,
+    /// Steps of zero length (repeated time stamps).
+    pub repeated_times: u64,
+    /// Bursts dropped for being shorter than the minimum.
+    pub dropped_short: u64,
+}
+
+impl Detector {
+    pub fn new(p: DetectParams) -> Self {
+        Detector {
+            hi: p.baseline_ma + p.threshold_ma,
+            lo: p.baseline_ma + p.release_ma,
+            p,
+            prev: None,
+            state: State::Idle,
+            run: Accum::at(0.0, 0.0),
+            pending: None,
+            between: Accum::at(0.0, 0.0),
+            bursts: Vec::new(),
+            gaps: Vec::new(),
+            charge_mas: 0.0,
+            covered_s: 0.0,
+            irregular_steps: 0,
+            repeated_times: 0,
+            dropped_short: 0,
+        }
+    }
+
+    /// Feed a chunk: time in s, current in mA. Cost: a few comparisons and adds per sample.
+    pub fn push(&mut self, time_s: &[f64], current_ma: &[f64]) {
+        for (&t, &i) in time_s.iter().zip(current_ma) {
+            self.step(t, i);
+        }
+    }
+
+    #[inline]
+    fn step(&mut self, t: f64, i: f64) {
+        let b = self.p.baseline_ma;
+        let Some((tp, ip)) = self.prev else {
+            self.restart(t, i);
+            self.prev = Some((t, i));
+            return;
+        };
+        self.prev = Some((t, i));
+        let dt = t - tp;
+        if dt > self.p.gap_s {
+            self.gaps.push(Gap {
+                start_s: tp,
+                end_s: t,
+            });
+            if self.state != State::Idle {
+                self.run.cut_end = true;
+                let run = self.run;
+                self.emit(run);
+            }
+            if let Some(p) = self.pending.take() {
+                self.emit(p);
+            }
+            self.restart(t, i);
+            return;
+        }
+        if dt == 0.0 {
+            self.repeated_times += 1;
+        }
+        if (dt - self.p.interval_s).abs() > 0.01 * self.p.interval_s {
+            self.irregular_steps += 1;
+        }
+        self.charge_mas += 0.5 * (i + ip) * dt;
+        self.covered_s += dt;
+        match self.state {
+            State::Idle => {
+                if self.pending.is_some() {
+                    self.between.segment(tp, ip, t, i, b);
+                }
+                if i <= b {
+                    self.run = Accum::at(t, i);
+                } else {
+                    self.run.segment(tp, ip, t, i, b);
+                    if i >= self.hi {
+                        if let Some(p) = self.pending.take() {
+                            if self.run.start_s - p.end_s <= self.p.merge_gap_s {
+                                self.run = p.concat(&self.between);
+                            } else {
+                                self.emit(p);
+                            }
+                        }
+                        self.state = State::Burst;
+                        return;
+                    }
+                }
+                if let Some(p) = self.pending {
+                    if self.run.start_s - p.end_s > self.p.merge_gap_s {
+                        self.pending = None;
+                        self.emit(p);
+                    }
+                }
+            }
+            State::Burst | State::Tail => {
+                self.run.segment(tp, ip, t, i, b);
+                if i <= b {
+                    self.end_burst(t, i);
+                } else if i >= self.hi {
+                    self.state = State::Burst;
+                } else if i < self.lo {
+                    self.state = State::Tail;
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self, t: f64, i: f64) {
+        self.run = Accum::at(t, i);
+        if i >= self.hi {
+            self.run.cut_start = true;
+            self.state = State::Burst;
+        } else {
+            self.state = State::Idle;
+        }
+    }
+
+    fn end_burst(&mut self, t: f64, i: f64) {
+        let run = self.run;
+        if self.p.merge_gap_s > 0.0 {
+            self.pending = Some(run);
+            self.between = Accum::at(t, i);
+        } else {
+            self.emit(run);
+        }
+        self.state = State::Idle;
+        self.run = Accum::at(t, i);
+    }
+
+    fn emit(&mut self, a: Accum) {
+        let duration_s = a.end_s - a.start_s;
+        if duration_s < self.p.min_burst_s {
+            self.dropped_short += 1;
+            return;
+        }
+        self.bursts.push(Burst {
+            index: self.bursts.len(),
+            start_s: a.start_s,
+            end_s: a.end_s,
+            duration_ms: duration_s * 1e3,
+            peak_ma: a.peak_ma,
+            mean_ma: if duration_s > 0.0 {
+                a.charge / duration_s
+            } else {
+                a.peak_ma
+            },
+            excess_charge_ma_ms: a.excess * 1e3,
+            charge_ma_ms: a.charge * 1e3,
+            energy_mj: 0.0,
+            samples: a.samples,
+            cut_start: a.cut_start,
+            cut_end: a.cut_end,
+        });
+    }
+
+    /// Close a burst still open at the end of the trace.
+    pub fn finish(mut self) -> Detector {
+        if self.state != State::Idle {
+            self.run.cut_end = true;
+            let run = self.run;
+            self.emit(run);
+            self.state = State::Idle;
+        }
+        if let Some(p) = self.pending.take() {
+            self.emit(p);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(b: f64, thr: f64) -> DetectParams {
+        DetectParams {
+            baseline_ma: b,
+            threshold_ma: thr,
+            release_ma: thr * 0.4,
+            merge_gap_s: 0.0,
+            min_burst_s: 0.0,
+            gap_s: 3.0,
+            interval_s: 1.0,
+        }
+    }
+
+    #[test]
+    fn rectangle_by_hand() {
+        // Baseline 10 mA, one burst 10 → 30 → 30 → 10 at 1 s steps.
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let i = [10.0, 10.0, 30.0, 30.0, 10.0, 10.0];
+        let mut d = Detector::new(params(10.0, 5.0));
+        d.push(&t, &i);
+        let d = d.finish();
+        assert_eq!(d.bursts.len(), 1);
+        let b = &d.bursts[0];
+        assert_eq!((b.start_s, b.end_s), (1.0, 4.0));
+        // Excess: triangles 10 + 10, rectangle 20 → 40 mA·s = 40000 mA·ms.
+        assert!((b.excess_charge_ma_ms - 40_000.0).abs() < 1e-9);
+        assert!((b.charge_ma_ms - 70_000.0).abs() < 1e-9);
+        assert_eq!(b.peak_ma, 30.0);
+        assert!((d.charge_mas - 90.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn chunking_does_not_matter() {
+        let t: Vec<f64> = (0..1000).map(|k| k as f64).collect();
+        let i: Vec<f64> = (0..1000)
+            .map(|k| {
+                if (k / 50) % 3 == 1 {
+                    40.0 + (k % 7) as f64
+                } else {
+                    10.0 + (k % 3) as f64 * 0.1
+                }
+            })
+            .collect();
+        let mut whole = Detector::new(params(10.1, 5.0));
+        whole.push(&t, &i);
+        let whole = whole.finish();
+        for size in [1, 7, 49, 50, 51, 333] {
+            let mut d = Detector::new(params(10.1, 5.0));
+            for (tc, ic) in t.chunks(size).zip(i.chunks(size)) {
+                d.push(tc, ic);
+            }
+            let d = d.finish();
+            assert_eq!(d.bursts.len(), whole.bursts.len());
+            for (a, b) in d.bursts.iter().zip(&whole.bursts) {
+                assert_eq!(a.excess_charge_ma_ms, b.excess_charge_ma_ms);
+            }
+        }
+    }
+
+    #[test]
+    fn merge_and_gap() {
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let i = [0.0, 0.0, 20.0, 0.0, 0.0, 20.0, 0.0, 0.0, 0.0];
+        let mut p = params(0.0, 5.0);
+        p.merge_gap_s = 2.5;
+        let mut d = Detector::new(p);
+        d.push(&t, &i);
+        let d = d.finish();
+        assert_eq!(d.bursts.len(), 1, "{:?}", d.bursts);
+        assert!((d.bursts[0].excess_charge_ma_ms - 40_000.0).abs() < 1e-9);
+
+        // A gap (step of 10 s > 3 s) inside a burst cuts it and is not integrated.
+        let t = [0.0, 1.0, 2.0, 12.0, 13.0, 14.0];
+        let i = [0.0, 0.0, 20.0, 20.0, 0.0, 0.0];
+        let mut d = Detector::new(params(0.0, 5.0));
+        d.push(&t, &i);
+        let d = d.finish();
+        assert_eq!(d.gaps.len(), 1);
+        assert_eq!(d.bursts.len(), 2);
+        assert!(d.bursts[0].cut_end && d.bursts[1].cut_start);
+        assert!((d.charge_mas - 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn baseline_ignores_bursts() {
+        let mut v: Vec<f64> = (0..10_000)
+            .map(|k| 170.0 + ((k * 7919) % 13) as f64 * 0.1 - 0.6)
+            .collect();
+        for x in v.iter_mut().step_by(10) {
+            *x += 64.0;
+        }
+        let e = estimate_baseline(&v);
+        assert!((e.baseline_ma - 170.0).abs() < 0.15, "{e:?}");
+        assert!(e.noise_ma < 1.0);
+    }
+
+    #[test]
+    fn decimator_is_bounded_and_uniform() {
+        let mut d = Decimator::new(100);
+        for k in 0..10_000 {
+            d.push(k as f64);
+        }
+        assert!(d.values.len() <= 100);
+        let step = d.values[1] - d.values[0];
+        assert!(d.values.windows(2).all(|w| w[1] - w[0] == step));
+    }
+}

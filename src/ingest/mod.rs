@@ -1,0 +1,343 @@
+//! Ingest: find out what a file is, then stream its samples.
+//!
+//! Each format module scores how likely the file is of its kind from its first kilobytes
+//! (in the manner of libsigrok's `format_match`) and builds a [`Layout`]; the best score wins
+//! and `--input-format` overrides. One streaming reader ([`reader::SampleReader`]) then parses
+//! every layout, so all formats share the same number parsing, line handling and errors.
+
+pub mod dso_nano;
+pub mod header;
+pub mod reader;
+pub mod rigol;
+pub mod table;
+
+use crate::error::{snippet, Error, Result};
+use crate::trace::{Quantity, TraceInfo};
+use std::io::Read;
+
+/// How many bytes of a file the formats see when they score it and lay it out.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// Options the user gives to help or override detection.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Force a format by name (see [`FORMATS`]).
+    pub input_format: Option<String>,
+    /// Seconds between samples, when the file has no time column or it should be ignored.
+    pub sample_interval_s: Option<f64>,
+    /// DSO Nano: the pixel row of 0 V.
+    pub zero_px: Option<f64>,
+    /// Time column by name or 1-based number.
+    pub time_col: Option<String>,
+    /// Value column by name or 1-based number.
+    pub value_col: Option<String>,
+    /// Unit of the value column (`V`, `mV`, `A`, `mA`, `uA`, ...).
+    pub unit: Option<String>,
+    /// Unit of the time column (`s`, `ms`, `us`, ...).
+    pub time_unit: Option<String>,
+}
+
+/// The field separator of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    Byte(u8),
+    /// Runs of spaces and tabs.
+    Whitespace,
+}
+
+impl Delimiter {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Delimiter::Byte(b',') => "comma",
+            Delimiter::Byte(b';') => "semicolon",
+            Delimiter::Byte(b'\t') => "tab",
+            Delimiter::Byte(_) => "other",
+            Delimiter::Whitespace => "spaces",
+        }
+    }
+}
+
+/// Where each sample's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeBase {
+    /// A column (0-based), converted by `time_s = raw * scale + offset`.
+    Column {
+        index: usize,
+        scale: f64,
+        offset: f64,
+    },
+    /// The n-th data row (from 0) is at `start_s + n * interval_s`.
+    Implied { start_s: f64, interval_s: f64 },
+}
+
+/// Everything the streaming reader needs to turn lines into samples.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub format: &'static str,
+    pub delimiter: Delimiter,
+    pub decimal_comma: bool,
+    /// 1-based line of the first data row; earlier lines are skipped unparsed.
+    pub data_line: u64,
+    pub columns: Vec<String>,
+    pub time: TimeBase,
+    pub time_label: String,
+    /// 0-based value column; `value = raw * value_scale + value_offset` in V or mA.
+    pub value_index: usize,
+    pub value_scale: f64,
+    pub value_offset: f64,
+    pub value_label: String,
+    pub value_unit: String,
+    pub quantity: Quantity,
+    pub assumptions: Vec<String>,
+}
+
+/// The start of a file, split into lines, for scoring and layout.
+#[derive(Debug)]
+pub struct Head {
+    pub lines: Vec<HeadLine>,
+    /// True when the whole file fit in the head.
+    pub complete: bool,
+}
+
+#[derive(Debug)]
+pub struct HeadLine {
+    /// 1-based line number.
+    pub number: u64,
+    pub text: String,
+}
+
+impl Head {
+    /// Split bytes into lines (LF, CRLF or bare CR), dropping NUL bytes; an incomplete last line
+    /// is dropped unless `complete`.
+    pub fn from_bytes(bytes: &[u8], complete: bool) -> Head {
+        let mut lines = Vec::new();
+        let mut number = 1u64;
+        let mut start = 0usize;
+        let mut i = 0usize;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'\n' || b == b'\r' {
+                lines.push(HeadLine {
+                    number,
+                    text: clean_line(&bytes[start..i]),
+                });
+                number += 1;
+                if b == b'\r' && i + 1 < bytes.len() && bytes[i + 1] == b'\n' {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            i += 1;
+        }
+        if complete && start < bytes.len() {
+            lines.push(HeadLine {
+                number,
+                text: clean_line(&bytes[start..]),
+            });
+        }
+        Head { lines, complete }
+    }
+
+    /// The first `n` lines as the reader saw them, for error messages.
+    pub fn preview(&self, n: usize) -> String {
+        self.lines
+            .iter()
+            .filter(|l| !l.text.trim().is_empty())
+            .take(n)
+            .map(|l| format!("{}: {}", l.number, snippet(&l.text, 60)))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+fn clean_line(bytes: &[u8]) -> String {
+    let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+    let text = String::from_utf8_lossy(&kept).into_owned();
+    text.strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+/// A format in the registry.
+pub struct Format {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// How sure the format is that the head is its kind, 0 (no) to 100 (certain).
+    pub score: fn(&Head) -> u8,
+    pub layout: fn(&Head, &str, &IngestOptions) -> Result<Layout>,
+}
+
+/// Every format shuntscope reads, most specific first.
+pub const FORMATS: &[Format] = &[
+    Format {
+        name: dso_nano::NAME,
+        description: "Seeed DSO Nano v3 / e-Design CSV (screen pixels; needs --sample-interval and --zero-px)",
+        score: dso_nano::score,
+        layout: dso_nano::layout,
+    },
+    Format {
+        name: rigol::NAME,
+        description: "Rigol DS1000Z CSV (X,CH1,...,Start,Increment header; time from Start + n*Increment)",
+        score: rigol::score,
+        layout: rigol::layout,
+    },
+    Format {
+        name: table::NAME,
+        description: "any delimited time/value table; columns found by name and unit",
+        score: table::score,
+        layout: table::layout,
+    },
+];
+
+/// A file with its detected layout; open it as often as the analysis needs passes.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub layout: Layout,
+}
+
+impl Source {
+    /// Read the file's head, pick a format and lay the file out. Cost: one read of at most 64 KiB.
+    pub fn open(path: &str, opts: &IngestOptions) -> Result<Source> {
+        let head = read_head(path)?;
+        if head.lines.iter().all(|l| l.text.trim().is_empty()) {
+            return Err(Error::input(path, "the file is empty"));
+        }
+        let format = match &opts.input_format {
+            Some(name) => FORMATS.iter().find(|f| f.name == name).ok_or_else(|| {
+                let names: Vec<_> = FORMATS.iter().map(|f| f.name).collect();
+                Error::usage(format!(
+                    "unknown input format \"{name}\": choose one of {}",
+                    names.join(", ")
+                ))
+            })?,
+            None => {
+                let best = FORMATS
+                    .iter()
+                    .map(|f| ((f.score)(&head), f))
+                    .max_by_key(|(s, _)| *s)
+                    .filter(|(s, _)| *s > 0);
+                match best {
+                    Some((_, f)) => f,
+                    None => {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "no known layout: found no block of numeric rows. First lines: {}. \
+                                 Name the columns with --time-col and --value-col, or the format with --input-format",
+                                head.preview(4)
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        let layout = (format.layout)(&head, path, opts).map_err(|e| e.in_file(path))?;
+        Ok(Source {
+            path: path.to_string(),
+            layout,
+        })
+    }
+
+    /// A fresh streaming reader over the whole file.
+    pub fn reader(&self) -> Result<reader::SampleReader> {
+        reader::SampleReader::open(&self.path, self.layout.clone())
+    }
+
+    /// What the reader chose, for reports.
+    pub fn info(&self) -> TraceInfo {
+        let l = &self.layout;
+        let mut dialect = l.delimiter.describe().to_string();
+        if l.decimal_comma {
+            dialect.push_str(", decimal comma");
+        }
+        TraceInfo {
+            file: self.path.clone(),
+            format: l.format.to_string(),
+            dialect,
+            columns: l.columns.clone(),
+            data_line: l.data_line,
+            time_source: l.time_label.clone(),
+            value_column: l.value_label.clone(),
+            value_unit: l.value_unit.clone(),
+            quantity: l.quantity,
+            assumptions: l.assumptions.clone(),
+        }
+    }
+}
+
+fn read_head(path: &str) -> Result<Head> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::input(path, "is a directory, expected a trace file"));
+    }
+    let mut buf = Vec::with_capacity(HEAD_BYTES);
+    file.take(HEAD_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::input(path, format!("cannot read: {}", io_reason(&e))))?;
+    let complete = buf.len() <= HEAD_BYTES;
+    buf.truncate(HEAD_BYTES);
+    Ok(Head::from_bytes(&buf, complete))
+}
+
+/// A short reason for an I/O error, without Rust's "(os error N)" noise.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Is this line a comment (`#` or `;` first) or blank (only separators, spaces and NULs)?
+pub fn is_skippable(text: &str) -> bool {
+    let t = text.trim_start();
+    t.is_empty()
+        || t.starts_with('#')
+        || t.starts_with(';')
+        || t.chars()
+            .all(|c| matches!(c, ',' | ';' | '\t' | ' ' | '"' | '\0'))
+}
+
+/// Resolve a column given by name (case-insensitive, with or without its unit) or 1-based number.
+pub fn find_column(columns: &[String], wanted: &str, what: &str) -> Result<usize> {
+    let w = wanted.trim();
+    if let Ok(n) = w.parse::<usize>() {
+        if n >= 1 && n <= columns.len() {
+            return Ok(n - 1);
+        }
+        if columns.iter().all(|c| c.trim() != w) {
+            return Err(Error::usage(format!(
+                "{what} {n} does not exist: the table has {} columns",
+                columns.len()
+            )));
+        }
+    }
+    let lw = w.to_lowercase();
+    columns
+        .iter()
+        .position(|c| c.trim().to_lowercase() == lw)
+        .or_else(|| {
+            columns
+                .iter()
+                .position(|c| header::split_name_unit(c).0.to_lowercase() == lw)
+        })
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "{what} \"{w}\" not found; the columns are: {}",
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{} \"{}\"", i + 1, c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}

@@ -1,0 +1,20 @@
+//! shuntscope: what each burst of current costs, from a shunt-resistor or power-meter trace.
+//!
+//! The pipeline, one module per stage:
+//! [`ingest`] (find the format, stream samples) → [`trace`] (the data between stages) →
+//! [`calibrate`] (volts to milliamperes) → [`detect`] (baseline, noise, bursts, integrals) →
+//! [`report`] (table, JSON, CSV). [`analysis`] runs the stages over one file;
+//! [`synth`] makes traces with known ground truth.
+
+pub mod analysis;
+pub mod calibrate;
+pub mod cli;
+pub mod cmd;
+pub mod detect;
+pub mod error;
+pub mod ingest;
+pub mod output;
+pub mod report;
+pub mod synth;
+pub mod trace;
+pub mod units;

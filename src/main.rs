@@ -1,0 +1,22 @@
+//! The `shuntscope` binary: parse the command line, run one command, map errors to exit codes
+//! (0 ok, 1 analysis found problems, 2 bad input or usage).
+
+use clap::Parser;
+use shuntscope::cli::{Cli, Command};
+use shuntscope::cmd;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
+        Command::Formats => cmd::formats::run(),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Writing outputs atomically: into a temporary file beside the target, then a rename, so an
+//! interrupted run never leaves half a file. The one place where shuntscope writes files.
+
+use crate::error::{Error, Result};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// A file being written; it appears under its name only on [`AtomicFile::commit`].
+pub struct AtomicFile {
+    target: String,
+    writer: BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(target: &str) -> Result<AtomicFile> {
+        let path = Path::new(target);
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::output(target, format!("cannot create its folder: {e}")))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".shuntscope-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::output(target, format!("cannot create a temporary file: {e}")))?;
+        Ok(AtomicFile {
+            target: target.to_string(),
+            writer: BufWriter::with_capacity(1 << 20, tmp),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<tempfile::NamedTempFile> {
+        &mut self.writer
+    }
+
+    /// Flush and move into place.
+    pub fn commit(self) -> Result<()> {
+        let target = self.target;
+        let tmp = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::output(&target, format!("cannot write: {}", e.error())))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::output(&target, format!("cannot write: {e}")))?;
+        tmp.persist(&target)
+            .map_err(|e| Error::output(&target, format!("cannot move into place: {}", e.error)))?;
+        Ok(())
+    }
+
+    /// Map a write error to this file.
+    pub fn err(&self, e: std::io::Error) -> Error {
+        Error::output(&self.target, format!("cannot write: {e}"))
+    }
+}
+
+/// Write `bytes` to `target` atomically.
+pub fn write_atomic(target: &str, bytes: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(target)?;
+    f.writer()
+        .write_all(bytes)
+        .map_err(|e| Error::output(target, format!("cannot write: {e}")))?;
+    f.commit()
+}

@@ -1,0 +1,72 @@
+//! CSV: one row per burst, with the trace-level numbers repeated so that files concatenate.
+
+use crate::analysis::Analysis;
+
+pub const COLUMNS: &[&str] = &[
+    "file",
+    "format",
+    "quantity",
+    "baseline_ma",
+    "noise_ma",
+    "threshold_ma",
+    "sample_interval_s",
+    "index",
+    "start_s",
+    "end_s",
+    "duration_ms",
+    "peak_ma",
+    "mean_ma",
+    "excess_charge_ma_ms",
+    "charge_ma_ms",
+    "energy_mj",
+    "samples",
+    "cut",
+];
+
+/// Quote a field if it needs it (RFC 4180).
+pub fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn render(a: &Analysis) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    let q = match a.quantity {
+        crate::trace::Quantity::Voltage => "voltage",
+        crate::trace::Quantity::Current => "current",
+    };
+    for b in &a.bursts {
+        let cut = match (b.cut_start, b.cut_end) {
+            (true, true) => "both",
+            (true, false) => "start",
+            (false, true) => "end",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(&a.file),
+            field(&a.format),
+            q,
+            a.baseline_ma,
+            a.noise_ma,
+            a.threshold_ma,
+            a.sample_interval_s,
+            b.index,
+            b.start_s,
+            b.end_s,
+            b.duration_ms,
+            b.peak_ma,
+            b.mean_ma,
+            b.excess_charge_ma_ms,
+            b.charge_ma_ms,
+            b.energy_mj,
+            b.samples,
+            cut
+        ));
+    }
+    out
+}

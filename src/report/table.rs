@@ -1,0 +1,97 @@
+//! Aligned text for people: what was read, how, and one row per burst.
+
+use crate::analysis::Analysis;
+use crate::trace::Quantity;
+use crate::units::fmt_duration;
+use std::fmt::Write;
+
+pub fn render(a: &Analysis) -> String {
+    let mut s = String::new();
+    let i = &a.input;
+    let _ = writeln!(s, "file       {}", a.file);
+    let _ = writeln!(
+        s,
+        "format     {} ({}, data from line {})",
+        a.format, i.dialect, i.data_line
+    );
+    let _ = writeln!(s, "time       {}", i.time_source);
+    let q = match a.quantity {
+        Quantity::Voltage => "voltage",
+        Quantity::Current => "current",
+    };
+    let _ = writeln!(s, "value      {} in {} ({q})", i.value_column, i.value_unit);
+    let _ = writeln!(s, "current    {}", a.calibration_text);
+    for note in &i.assumptions {
+        let _ = writeln!(s, "assumed    {note}");
+    }
+    let _ = writeln!(
+        s,
+        "samples    {} over {:.6} s, one every {}",
+        a.samples,
+        a.totals.duration_s,
+        fmt_duration(a.sample_interval_s)
+    );
+    let _ = writeln!(
+        s,
+        "baseline   {:.3} mA ({}), noise {:.3} mA rms{}",
+        a.baseline_ma,
+        if a.baseline_source == "auto" {
+            "estimated"
+        } else {
+            "given"
+        },
+        a.noise_ma,
+        a.quantisation_ma
+            .map(|q| format!(", steps of {q:.4} mA"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "threshold  +{:.3} mA above the baseline to start a burst, tail below +{:.3} mA",
+        a.threshold_ma, a.release_ma
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:>5} {:>11} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
+        "burst",
+        "start_s",
+        "dur_ms",
+        "peak_ma",
+        "mean_ma",
+        "excess_ma_ms",
+        "charge_ma_ms",
+        "energy_mj",
+        "samples"
+    );
+    for b in &a.bursts {
+        let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
+        let _ = writeln!(
+            s,
+            "{:>5} {:>11.6} {:>10.3} {:>10.3} {:>10.3} {:>14.4} {:>14.4} {:>10.5} {:>8}{flag}",
+            b.index,
+            b.start_s,
+            b.duration_ms,
+            b.peak_ma,
+            b.mean_ma,
+            b.excess_charge_ma_ms,
+            b.charge_ma_ms,
+            b.energy_mj,
+            b.samples
+        );
+    }
+    let t = &a.totals;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "totals     {} bursts, excess {:.4} mA·ms = {:.5} mJ at {} V; all charge {:.3} mA·ms, mean {:.4} mA; bursts are {:.3}% of the charge",
+        t.bursts,
+        t.burst_excess_charge_ma_ms,
+        t.burst_energy_mj,
+        a.supply_v,
+        t.charge_ma_ms,
+        t.mean_ma,
+        100.0 * t.burst_share
+    );
+    s
+}

@@ -1,0 +1,62 @@
+//! The trace between ingest and analysis: what the reader chose (provenance), and chunks of samples.
+//!
+//! A trace is never held whole: readers hand out [`Chunk`]s of a few hundred thousand samples,
+//! so memory stays bounded whatever the file's length.
+
+use serde::Serialize;
+
+/// What a value column measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantity {
+    /// Volts across a shunt (or a sense amplifier's output): calibrate turns it into current.
+    Voltage,
+    /// Milliamperes, used as they are.
+    Current,
+}
+
+/// How the reader interpreted a file: printed by `analyze` and kept in its JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceInfo {
+    /// The file as the user named it.
+    pub file: String,
+    /// Format name from the registry (`table`, `rigol-ds1000z`, `dso-nano-v3`, ...).
+    pub format: String,
+    /// Separator and decimal mark, e.g. `comma` or `semicolon, decimal comma`.
+    pub dialect: String,
+    /// Header names as read ("" for columns without a name).
+    pub columns: Vec<String>,
+    /// 1-based line of the first data row.
+    pub data_line: u64,
+    /// How time is obtained: `column 1 "Time (ms)" in ms` or `implied: start 0 s, interval 100 µs`.
+    pub time_source: String,
+    /// The value column's header name (or a description when the file has none).
+    pub value_column: String,
+    /// The unit the value column is in, as the file (or `--unit`) names it.
+    pub value_unit: String,
+    pub quantity: Quantity,
+    /// Scalings or assumptions the reader made (probe factor, assumed units...).
+    pub assumptions: Vec<String>,
+}
+
+/// A run of samples: time in seconds, value in V (voltage traces) or mA (current traces).
+#[derive(Debug, Default, Clone)]
+pub struct Chunk {
+    pub time_s: Vec<f64>,
+    pub value: Vec<f64>,
+}
+
+impl Chunk {
+    pub fn clear(&mut self) {
+        self.time_s.clear();
+        self.value.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.time_s.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time_s.is_empty()
+    }
+}

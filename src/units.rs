@@ -1,0 +1,144 @@
+//! Units: parsing durations given on the command line and units named in file headers.
+//!
+//! Base units inside shuntscope: time in seconds, voltage in volts, current in milliamperes.
+
+use crate::error::{Error, Result};
+
+/// The physical dimension a column carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dim {
+    Time,
+    Voltage,
+    Current,
+    /// A sample number (Rigol's `Sequence`), turned into time by the format.
+    Index,
+}
+
+/// A unit: its dimension, the factor to the base unit (s, V or mA) and how the file spelled it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unit {
+    pub dim: Dim,
+    /// Multiply a value in this unit by `to_base` to get s, V or mA.
+    pub to_base: f64,
+    pub symbol: String,
+}
+
+impl Unit {
+    pub fn new(dim: Dim, to_base: f64, symbol: &str) -> Self {
+        Unit {
+            dim,
+            to_base,
+            symbol: symbol.to_string(),
+        }
+    }
+}
+
+/// Parse a unit as headers write it: `s`, `ms`, `us`, `µs`, `Second`, `mV`, `Volt`, `A`, `mA`, `uA`, `Sequence`...
+/// Returns `None` for anything else (including channel names such as `CH1`).
+pub fn parse_unit(text: &str) -> Option<Unit> {
+    let raw = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    if raw.is_empty() || raw.len() > 16 {
+        return None;
+    }
+    let lower = raw.to_lowercase().replace(['µ', 'μ'], "u").replace(' ', "");
+    let (dim, scale) = match lower.as_str() {
+        "s" | "sec" | "secs" | "second" | "seconds" => (Dim::Time, 1.0),
+        "ms" | "msec" | "millisecond" | "milliseconds" => (Dim::Time, 1e-3),
+        "us" | "usec" | "microsecond" | "microseconds" => (Dim::Time, 1e-6),
+        "ns" | "nsec" | "nanosecond" | "nanoseconds" => (Dim::Time, 1e-9),
+        "min" | "minute" | "minutes" => (Dim::Time, 60.0),
+        "h" | "hour" | "hours" => (Dim::Time, 3600.0),
+        "v" | "volt" | "volts" => (Dim::Voltage, 1.0),
+        "mv" | "millivolt" | "millivolts" => (Dim::Voltage, 1e-3),
+        "uv" | "microvolt" | "microvolts" => (Dim::Voltage, 1e-6),
+        "a" | "amp" | "amps" | "ampere" | "amperes" => (Dim::Current, 1e3),
+        "ma" | "milliamp" | "milliamps" | "milliampere" | "milliamperes" => (Dim::Current, 1.0),
+        "ua" | "microamp" | "microamps" | "microampere" | "microamperes" => (Dim::Current, 1e-3),
+        "na" | "nanoamp" | "nanoamps" | "nanoampere" | "nanoamperes" => (Dim::Current, 1e-6),
+        "sequence" | "samples" | "sample" | "index" => (Dim::Index, 1.0),
+        _ => return None,
+    };
+    Some(Unit::new(dim, scale, raw))
+}
+
+/// Parse a duration: a plain number is seconds; `100us`, `0.1ms`, `1s`, `2min` carry their unit.
+pub fn parse_duration_s(text: &str) -> Result<f64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(t.len());
+    // "1e" followed by a unit letter is unlikely; keep exponent handling simple.
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| {
+        Error::usage(format!(
+            "expected a duration such as 0.001, 100us, 0.1ms or 1s, found \"{text}\""
+        ))
+    })?;
+    let scale = if unit.trim().is_empty() {
+        1.0
+    } else {
+        match parse_unit(unit) {
+            Some(u) if u.dim == Dim::Time => u.to_base,
+            _ => {
+                return Err(Error::usage(format!(
+                    "unknown time unit \"{}\" in \"{text}\": use s, ms, us or ns",
+                    unit.trim()
+                )))
+            }
+        }
+    };
+    let s = value * scale;
+    if !s.is_finite() || s <= 0.0 {
+        return Err(Error::usage(format!(
+            "a duration must be positive and finite, found \"{text}\""
+        )));
+    }
+    Ok(s)
+}
+
+/// Format seconds with a readable unit (`100 µs`, `6.00 ms`, `1.200 s`).
+pub fn fmt_duration(s: f64) -> String {
+    let a = s.abs();
+    if a == 0.0 {
+        "0 s".into()
+    } else if a < 1e-6 {
+        format!("{:.3} ns", s * 1e9)
+    } else if a < 1e-3 {
+        format!("{:.3} µs", s * 1e6)
+    } else if a < 1.0 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_s("0.001").unwrap(), 0.001);
+        assert!((parse_duration_s("100us").unwrap() - 1e-4).abs() < 1e-18);
+        assert!((parse_duration_s("0.1ms").unwrap() - 1e-4).abs() < 1e-18);
+        assert!((parse_duration_s("50µs").unwrap() - 5e-5).abs() < 1e-18);
+        assert_eq!(parse_duration_s("1s").unwrap(), 1.0);
+        assert_eq!(parse_duration_s("2min").unwrap(), 120.0);
+        assert!(parse_duration_s("abc").is_err());
+        assert!(parse_duration_s("-1ms").is_err());
+        assert!(parse_duration_s("1 parsec").is_err());
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(parse_unit("uA").unwrap().to_base, 1e-3);
+        assert_eq!(parse_unit("µA").unwrap().dim, Dim::Current);
+        assert_eq!(parse_unit("A").unwrap().to_base, 1e3);
+        assert_eq!(parse_unit("mV").unwrap().to_base, 1e-3);
+        assert_eq!(parse_unit("Volt").unwrap().dim, Dim::Voltage);
+        assert_eq!(parse_unit("Second").unwrap().dim, Dim::Time);
+        assert_eq!(parse_unit("Sequence").unwrap().dim, Dim::Index);
+        assert!(parse_unit("CH1").is_none());
+    }
+}
