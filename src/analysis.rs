@@ -18,7 +18,7 @@ pub struct AnalyzeOptions {
     pub calibration: Calibration,
     /// Fixed baseline in mA instead of the estimate.
     pub baseline_ma: Option<f64>,
-    /// Burst trigger level above the baseline in mA instead of 5 × noise.
+    /// Burst trigger level above the baseline in mA instead of 6 × noise.
     pub threshold_ma: Option<f64>,
     pub min_burst_ms: f64,
     pub merge_gap_ms: f64,
@@ -174,7 +174,7 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
                 "--threshold-ma must be positive (an excess above the baseline), found {t}"
             )))
         }
-        None => (5.0 * est.noise_ma).max(2.5 * q).max(floor),
+        None => (6.0 * est.noise_ma).max(3.0 * q).max(floor),
     };
     let release_ma = 0.4 * threshold_ma;
     let params = DetectParams {

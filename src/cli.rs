@@ -35,7 +35,7 @@ Examples:
   shuntscope analyze samples/nano/mqtt_connect.CSV --sample-interval 50us --zero-px 20
 
 Units: time in s, current in mA, charge in mA·ms (= µC), energy in mJ.
-A burst starts when the current rises --threshold-ma above the baseline (default 5 × the
+A burst starts when the current rises --threshold-ma above the baseline (default 6 × the
 measured noise) and extends back and forward to where the current is at the baseline again.")]
     Analyze(AnalyzeArgs),
     /// Write a synthetic trace with known bursts, and their true charges beside it (FILE.truth.json).
@@ -138,7 +138,7 @@ pub struct DetectArgs {
     #[arg(long, value_name = "MA")]
     pub baseline_ma: Option<f64>,
 
-    /// A burst starts this many mA above the baseline (default: 5 × noise, at least 2.5 ADC steps).
+    /// A burst starts this many mA above the baseline (default: 6 × noise, at least 3 ADC steps).
     #[arg(long, value_name = "MA")]
     pub threshold_ma: Option<f64>,
 

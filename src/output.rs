@@ -41,6 +41,14 @@ impl AtomicFile {
             .writer
             .into_inner()
             .map_err(|e| Error::output(&target, format!("cannot write: {}", e.error())))?;
+        #[cfg(unix)]
+        {
+            // Temporary files are private (0600); a finished output is an ordinary file.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::output(&target, format!("cannot write: {e}")))?;

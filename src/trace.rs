@@ -35,8 +35,10 @@ pub struct TraceInfo {
     /// The unit the value column is in, as the file (or `--unit`) names it.
     pub value_unit: String,
     pub quantity: Quantity,
-    /// Scalings or assumptions the reader made (probe factor, assumed units...).
+    /// Guesses the reader made (assumed units, ignored columns): each is also a warning.
     pub assumptions: Vec<String>,
+    /// Scalings the format applies (pixels to volts, probe factor): facts, not guesses.
+    pub scaling: Vec<String>,
 }
 
 /// A run of samples: time in seconds, value in V (voltage traces) or mA (current traces).

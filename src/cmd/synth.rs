@@ -95,11 +95,13 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
     let samples = if a.dso_nano {
         NANO_SAMPLES
     } else {
-        let end = a.duration.unwrap_or_else(|| {
-            bursts
+        let end = a.duration.unwrap_or_else(|| match (&a.preset, &a.only) {
+            // The seed's runs: ten messages at 1 s from 0.25 s, then quiet to 10 s.
+            (Some(_), None) if a.burst.is_empty() => 10.0,
+            _ => bursts
                 .last()
                 .map(|b| b.start_s + b.on_s + 0.75)
-                .unwrap_or(1.0)
+                .unwrap_or(1.0),
         });
         (end / dt).round() as usize + 1
     };

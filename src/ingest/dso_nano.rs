@@ -98,7 +98,8 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         value_label: "screen pixel (0-199)".into(),
         value_unit: "px".into(),
         quantity: Quantity::Voltage,
-        assumptions: vec![format!(
+        assumptions: Vec::new(),
+        scaling: vec![format!(
             "{} V/div × probe {probe} / {PX_PER_DIV} px per div = {:.6} V per pixel; 0 V at pixel {zero_px}",
             vdiv, volts_per_px
         )],

@@ -89,6 +89,8 @@ pub struct Layout {
     pub value_unit: String,
     pub quantity: Quantity,
     pub assumptions: Vec<String>,
+    /// Scalings the format applies (shown, not warned about).
+    pub scaling: Vec<String>,
 }
 
 /// The start of a file, split into lines, for scoring and layout.
@@ -262,6 +264,7 @@ impl Source {
             value_unit: l.value_unit.clone(),
             quantity: l.quantity,
             assumptions: l.assumptions.clone(),
+            scaling: l.scaling.clone(),
         }
     }
 }

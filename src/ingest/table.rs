@@ -401,6 +401,7 @@ pub fn table_layout(
         value_unit: value_unit.symbol.clone(),
         quantity,
         assumptions,
+        scaling: Vec::new(),
     })
 }
 

@@ -21,6 +21,9 @@ pub fn render(a: &Analysis) -> String {
     };
     let _ = writeln!(s, "value      {} in {} ({q})", i.value_column, i.value_unit);
     let _ = writeln!(s, "current    {}", a.calibration_text);
+    for note in &i.scaling {
+        let _ = writeln!(s, "scaling    {note}");
+    }
     for note in &i.assumptions {
         let _ = writeln!(s, "assumed    {note}");
     }
