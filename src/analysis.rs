@@ -243,7 +243,18 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
     })
 }
 
-/// Samples a burst needs to be measured well by the trapezoid rule.
+/// `12 kS/s`, `2 MS/s`: a sample rate for people.
+pub fn fmt_rate(hz: f64) -> String {
+    if hz >= 1e6 {
+        format!("{:.1} MS/s", hz / 1e6)
+    } else if hz >= 1e3 {
+        format!("{:.1} kS/s", hz / 1e3)
+    } else {
+        format!("{hz:.0} S/s")
+    }
+}
+
+/// Samples a burst's body needs to be measured well by the trapezoid rule.
 pub const MIN_GOOD_SAMPLES: u64 = 5;
 
 fn diagnose(
@@ -264,17 +275,19 @@ fn diagnose(
         });
     }
     for b in bursts {
-        if b.samples < MIN_GOOD_SAMPLES {
-            let rate = 20.0 / (b.duration_ms / 1e3).max(interval_s);
+        // Samples across the burst's body (its equivalent rectangular width), tails not counted.
+        let body_samples = b.width_ms / 1e3 / interval_s;
+        if body_samples < MIN_GOOD_SAMPLES as f64 {
+            let rate = 20.0 / (b.width_ms / 1e3).max(interval_s);
             w.push(Warning {
                 code: "few-samples",
                 message: format!(
-                    "burst {} spans only {} samples ({:.3} ms at {} per sample): its charge may be off by tens of percent; sample at ≥ {:.0} S/s to measure it within a few percent",
+                    "burst {} is {:.3} ms wide, only {:.1} samples at {} per sample: its charge may be off by tens of percent; sample at ≥ {} to measure it within a few percent",
                     b.index,
-                    b.samples,
-                    b.duration_ms,
+                    b.width_ms,
+                    body_samples,
                     fmt_duration(interval_s),
-                    rate
+                    fmt_rate(rate)
                 ),
                 burst: Some(b.index),
             });

@@ -127,7 +127,7 @@ fn median_in_place(v: &mut [f64]) -> f64 {
 /// Baseline and noise of the quiet part of a trace.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct BaselineEstimate {
-    /// Median of the samples left after iterated clipping of the bursts, mA.
+    /// Centre of the quiet samples: iterated clipped median, refined by the window mean, mA.
     pub baseline_ma: f64,
     /// Robust standard deviation of those samples (1.4826 × MAD), at least the quantisation noise, mA.
     pub noise_ma: f64,
@@ -138,7 +138,8 @@ pub struct BaselineEstimate {
 }
 
 /// Estimate the baseline robustly: median and MAD, then iterate on the samples within
-/// ±4 noise of the median so that bursts do not drag it up. Cost: O(n) per iteration, ≤ 30.
+/// ±4 noise of the median so that bursts do not drag it up, and finally the mean of the samples
+/// in that window (off the ADC grid). Cost: O(n) per iteration, ≤ 130 iterations.
 pub fn estimate_baseline(values: &[f64]) -> BaselineEstimate {
     let quantisation_ma = quantisation_step(values);
     let q = quantisation_ma.unwrap_or(0.0);
@@ -164,6 +165,24 @@ pub fn estimate_baseline(values: &[f64]) -> BaselineEstimate {
             break;
         }
     }
+    // The median of quantised values sits on the grid, up to half a step off the true level:
+    // refine with the mean of the samples within the window (mean shift with a flat kernel).
+    let w = (4.0 * s).max(1.5 * q).max(1e-12 * m.abs());
+    for _ in 0..100 {
+        let (sum, n) = values
+            .iter()
+            .filter(|v| (*v - m).abs() <= w)
+            .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+        if n == 0 {
+            break;
+        }
+        let m2 = sum / n as f64;
+        let moved = (m2 - m).abs();
+        m = m2;
+        if moved <= 1e-9 * w {
+            break;
+        }
+    }
     BaselineEstimate {
         baseline_ma: m,
         noise_ma: s.max(q / 12f64.sqrt()),
@@ -181,7 +200,7 @@ fn mad_sigma(values: &[f64], m: f64) -> f64 {
 }
 
 /// The grid step of quantised values: the smallest gap between distinct values, when distinct
-/// values are few (at most a quarter of the samples). None for unquantised data.
+/// values are few (at most a quarter of the samples) but at least three. None otherwise.
 pub fn quantisation_step(values: &[f64]) -> Option<f64> {
     if values.len() < 8 {
         return None;
@@ -189,7 +208,8 @@ pub fn quantisation_step(values: &[f64]) -> Option<f64> {
     let mut v = values.to_vec();
     v.sort_unstable_by(f64::total_cmp);
     v.dedup();
-    if v.len() < 2 || v.len() > values.len() / 4 {
+    // Two levels are a burst on a flat line, not a grid; a grid shows at least three.
+    if v.len() < 3 || v.len() > values.len() / 4 {
         return None;
     }
     let span = v[v.len() - 1] - v[0];
@@ -283,6 +303,9 @@ pub struct Burst {
     /// Time of the first sample back at or below the baseline, s.
     pub end_s: f64,
     pub duration_ms: f64,
+    /// Equivalent rectangular width: excess charge / (peak − baseline), ms. Close to what one
+    /// reads off a scope as the burst's length, without the tails.
+    pub width_ms: f64,
     pub peak_ma: f64,
     /// Time-averaged current over the burst, mA.
     pub mean_ma: f64,
@@ -307,6 +330,25 @@ pub struct Gap {
     pub end_s: f64,
 }
 
+/// Samples watched after a possible burst end: the burst ends there only if their mean is at or
+/// below the baseline. Without this, noise ends bursts early, in their tails (a bias of about
+/// 2 σ × the fall time constant); with it, the bias falls to noise integrated over this window.
+pub const SETTLE_SAMPLES: u32 = 8;
+
+/// A possible end of a burst, and what has happened since.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    /// The burst as it would be if it ended at the candidate.
+    burst: Accum,
+    /// From the candidate on (for merging).
+    between: Accum,
+    /// From the last sample at or below the baseline (the idle run if the burst ends).
+    since_anchor: Accum,
+    /// Sum of (I − baseline) over the samples after the candidate, mA.
+    excess_sum: f64,
+    n: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Idle,
@@ -324,6 +366,7 @@ pub struct Detector {
     run: Accum,
     pending: Option<Accum>,
     between: Accum,
+    candidate: Option<Candidate>,
     pub bursts: Vec<Burst>,
     pub gaps: Vec<Gap>,
     /// ∫ I dt over the whole trace except gaps, mA·s.
@@ -349,6 +392,7 @@ impl Detector {
             run: Accum::at(0.0, 0.0),
             pending: None,
             between: Accum::at(0.0, 0.0),
+            candidate: None,
             bursts: Vec::new(),
             gaps: Vec::new(),
             charge_mas: 0.0,
@@ -381,6 +425,9 @@ impl Detector {
                 start_s: tp,
                 end_s: t,
             });
+            if let Some(c) = self.candidate.take() {
+                self.finish_candidate(c);
+            }
             if self.state != State::Idle {
                 self.run.cut_end = true;
                 let run = self.run;
@@ -410,14 +457,7 @@ impl Detector {
                 } else {
                     self.run.segment(tp, ip, t, i, b);
                     if i >= self.hi {
-                        if let Some(p) = self.pending.take() {
-                            if self.run.start_s - p.end_s <= self.p.merge_gap_s {
-                                self.run = p.concat(&self.between);
-                            } else {
-                                self.emit(p);
-                            }
-                        }
-                        self.state = State::Burst;
+                        self.trigger();
                         return;
                     }
                 }
@@ -430,8 +470,45 @@ impl Detector {
             }
             State::Burst | State::Tail => {
                 self.run.segment(tp, ip, t, i, b);
-                if i <= b {
-                    self.end_burst(t, i);
+                if let Some(c) = &mut self.candidate {
+                    // Watching the samples after a possible end.
+                    let mean_before = if c.n > 0 {
+                        c.excess_sum / c.n as f64
+                    } else {
+                        0.0
+                    };
+                    c.between.segment(tp, ip, t, i, b);
+                    if i <= b {
+                        c.since_anchor = Accum::at(t, i);
+                    } else {
+                        c.since_anchor.segment(tp, ip, t, i, b);
+                    }
+                    if i >= self.hi {
+                        if mean_before <= 0.0 && c.n > 0 {
+                            // Back at the baseline, then a new rise: a new burst.
+                            let c = self.candidate.take().expect("candidate");
+                            self.finish_candidate(c);
+                            self.trigger();
+                        } else {
+                            // The tail had not settled: the same burst goes on.
+                            self.candidate = None;
+                            self.state = State::Burst;
+                        }
+                        return;
+                    }
+                    c.excess_sum += i - b;
+                    c.n += 1;
+                    if c.n >= SETTLE_SAMPLES {
+                        let c = self.candidate.take().expect("candidate");
+                        if c.excess_sum <= 0.0 {
+                            self.finish_candidate(c);
+                        } else if i <= b {
+                            self.new_candidate(t, i);
+                        }
+                    }
+                } else if i <= b {
+                    self.state = State::Tail;
+                    self.new_candidate(t, i);
                 } else if i >= self.hi {
                     self.state = State::Burst;
                 } else if i < self.lo {
@@ -439,6 +516,42 @@ impl Detector {
                 }
             }
         }
+    }
+
+    /// The current is at the baseline: the burst may end here, if the next samples agree.
+    fn new_candidate(&mut self, t: f64, i: f64) {
+        self.candidate = Some(Candidate {
+            burst: self.run,
+            between: Accum::at(t, i),
+            since_anchor: Accum::at(t, i),
+            excess_sum: 0.0,
+            n: 0,
+        });
+    }
+
+    /// The burst ended at the candidate; the samples since then become the idle run.
+    fn finish_candidate(&mut self, c: Candidate) {
+        if self.p.merge_gap_s > 0.0 {
+            self.pending = Some(c.burst);
+            self.between = c.between;
+        } else {
+            self.emit(c.burst);
+        }
+        self.state = State::Idle;
+        self.run = c.since_anchor;
+    }
+
+    /// The current crossed the trigger level: start a burst at the run's anchor, or continue a
+    /// pending one if it ended less than the merge gap ago.
+    fn trigger(&mut self) {
+        if let Some(p) = self.pending.take() {
+            if self.run.start_s - p.end_s <= self.p.merge_gap_s {
+                self.run = p.concat(&self.between);
+            } else {
+                self.emit(p);
+            }
+        }
+        self.state = State::Burst;
     }
 
     fn restart(&mut self, t: f64, i: f64) {
@@ -449,18 +562,6 @@ impl Detector {
         } else {
             self.state = State::Idle;
         }
-    }
-
-    fn end_burst(&mut self, t: f64, i: f64) {
-        let run = self.run;
-        if self.p.merge_gap_s > 0.0 {
-            self.pending = Some(run);
-            self.between = Accum::at(t, i);
-        } else {
-            self.emit(run);
-        }
-        self.state = State::Idle;
-        self.run = Accum::at(t, i);
     }
 
     fn emit(&mut self, a: Accum) {
@@ -474,6 +575,11 @@ impl Detector {
             start_s: a.start_s,
             end_s: a.end_s,
             duration_ms: duration_s * 1e3,
+            width_ms: if a.peak_ma > self.p.baseline_ma {
+                a.excess / (a.peak_ma - self.p.baseline_ma) * 1e3
+            } else {
+                0.0
+            },
             peak_ma: a.peak_ma,
             mean_ma: if duration_s > 0.0 {
                 a.charge / duration_s
@@ -491,6 +597,9 @@ impl Detector {
 
     /// Close a burst still open at the end of the trace.
     pub fn finish(mut self) -> Detector {
+        if let Some(c) = self.candidate.take() {
+            self.finish_candidate(c);
+        }
         if self.state != State::Idle {
             self.run.cut_end = true;
             let run = self.run;

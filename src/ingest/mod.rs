@@ -221,6 +221,17 @@ impl Source {
                     .filter(|(s, _)| *s > 0);
                 match best {
                     Some((_, f)) => f,
+                    None if head.complete
+                        && head.lines.iter().filter(|l| !is_skippable(&l.text)).count() == 1 =>
+                    {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "a header line and no data rows: {}",
+                                head.preview(1)
+                            ),
+                        ))
+                    }
                     None => {
                         return Err(Error::input(
                             path,

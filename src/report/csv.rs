@@ -14,6 +14,7 @@ pub const COLUMNS: &[&str] = &[
     "start_s",
     "end_s",
     "duration_ms",
+    "width_ms",
     "peak_ma",
     "mean_ma",
     "excess_charge_ma_ms",
@@ -47,7 +48,7 @@ pub fn render(a: &Analysis) -> String {
             _ => "",
         };
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             field(&a.file),
             field(&a.format),
             q,
@@ -59,6 +60,7 @@ pub fn render(a: &Analysis) -> String {
             b.start_s,
             b.end_s,
             b.duration_ms,
+            b.width_ms,
             b.peak_ma,
             b.mean_ma,
             b.excess_charge_ma_ms,

@@ -56,10 +56,11 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:>5} {:>11} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
+        "{:>5} {:>11} {:>10} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
         "burst",
         "start_s",
         "dur_ms",
+        "width_ms",
         "peak_ma",
         "mean_ma",
         "excess_ma_ms",
@@ -71,10 +72,11 @@ pub fn render(a: &Analysis) -> String {
         let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
         let _ = writeln!(
             s,
-            "{:>5} {:>11.6} {:>10.3} {:>10.3} {:>10.3} {:>14.4} {:>14.4} {:>10.5} {:>8}{flag}",
+            "{:>5} {:>11.6} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>14.4} {:>14.4} {:>10.5} {:>8}{flag}",
             b.index,
             b.start_s,
             b.duration_ms,
+            b.width_ms,
             b.peak_ma,
             b.mean_ma,
             b.excess_charge_ma_ms,
