@@ -106,11 +106,20 @@ pub struct Analysis {
 }
 
 /// Stream every sample of `source` through `f`, in mA, chunk by chunk.
+/// What a pass learnt about the rows: parsed, last data line, rows skipped for empty cells and
+/// the first of them.
+struct PassStats {
+    rows: u64,
+    last_line: u64,
+    empty_cells: u64,
+    first_empty_line: u64,
+}
+
 fn for_each_chunk(
     source: &Source,
     cal: &Calibration,
     mut f: impl FnMut(&[f64], &[f64]),
-) -> Result<(u64, u64)> {
+) -> Result<PassStats> {
     let mut reader = source.reader()?;
     let mut chunk = Chunk::default();
     let q = source.layout.quantity;
@@ -118,7 +127,12 @@ fn for_each_chunk(
         cal.to_ma(q, &mut chunk.value);
         f(&chunk.time_s, &chunk.value);
     }
-    Ok((reader.rows(), reader.last_data_line()))
+    Ok(PassStats {
+        rows: reader.rows(),
+        last_line: reader.last_data_line(),
+        empty_cells: reader.empty_cells,
+        first_empty_line: reader.first_empty_line,
+    })
 }
 
 /// Analyse one file. Errors name the file (and line and column where there is one).
@@ -134,7 +148,8 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
 
     // Pass 1: survey.
     let mut survey = Survey::default();
-    let (rows, last_line) = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
+    let pass = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
+    let (rows, last_line) = (pass.rows, pass.last_line);
     if rows == 0 {
         return Err(Error::input(
             path,
@@ -219,7 +234,17 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
     };
 
     let info = source.info();
-    let warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
+    let mut warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
+    if pass.empty_cells > 0 {
+        warnings.push(Warning {
+            code: "empty-cells",
+            message: format!(
+                "{} rows with an empty value cell skipped as missing samples, the first on line {}",
+                pass.empty_cells, pass.first_empty_line
+            ),
+            burst: None,
+        });
+    }
     Ok(Analysis {
         file: path.to_string(),
         format: info.format.clone(),

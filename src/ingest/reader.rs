@@ -93,6 +93,11 @@ pub struct SampleReader {
     skip_lf: bool,
     /// Data rows parsed so far.
     rows: u64,
+    /// Data rows seen, parsed or skipped (the sample number for implied time).
+    slots: u64,
+    /// Rows skipped for an empty value cell, and the first such line.
+    pub empty_cells: u64,
+    pub first_empty_line: u64,
     last_time_s: f64,
     last_line: u64,
     /// Highest field index needed + 1.
@@ -117,6 +122,9 @@ impl SampleReader {
             line: 1,
             skip_lf: false,
             rows: 0,
+            slots: 0,
+            empty_cells: 0,
+            first_empty_line: 0,
             last_time_s: f64::NEG_INFINITY,
             last_line: 0,
             needed_fields,
@@ -260,7 +268,21 @@ impl SampleReader {
                 ))
                 .at_line(self.line));
         }
-        let value = self.number(value_raw.unwrap_or_default(), vi)?;
+        // An empty value cell is a missing sample (some scopes leave the last one empty): skip
+        // the row, count it, and let the gap detector see the hole in time.
+        let slot = self.slots;
+        self.slots += 1;
+        let value_field = value_raw.unwrap_or_default();
+        let time_empty = matches!(self.layout.time, TimeBase::Column { .. })
+            && trim_field(time_raw.unwrap_or_default()).is_empty();
+        if trim_field(value_field).is_empty() && !time_empty {
+            self.empty_cells += 1;
+            if self.first_empty_line == 0 {
+                self.first_empty_line = self.line;
+            }
+            return Ok(());
+        }
+        let value = self.number(value_field, vi)?;
         let value = value * self.layout.value_scale + self.layout.value_offset;
         let time_s = match self.layout.time {
             TimeBase::Column {
@@ -271,7 +293,7 @@ impl SampleReader {
             TimeBase::Implied {
                 start_s,
                 interval_s,
-            } => start_s + self.rows as f64 * interval_s,
+            } => start_s + slot as f64 * interval_s,
         };
         if time_s < self.last_time_s {
             return Err(self

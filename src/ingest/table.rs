@@ -76,15 +76,18 @@ pub fn find_block(head: &Head) -> Option<Block> {
         let Some((&fields, _)) = counts.iter().max_by_key(|(w, c)| (**c, **w)) else {
             continue;
         };
-        // The block starts at the first row of that width followed only by rows of that width.
+        // The block starts at the first row of that width with most of the next three rows alike
+        // (one bad row among them is a data error to report, not the end of the table).
         let mut first = None;
         for (i, w) in widths.iter().enumerate() {
             if *w == Some(fields) {
-                let next_ok = widths[i + 1..]
+                let next: Vec<_> = widths[i + 1..]
                     .iter()
                     .filter(|w| **w != Some(0))
                     .take(3)
-                    .all(|w| *w == Some(fields));
+                    .collect();
+                let alike = next.iter().filter(|w| ***w == Some(fields)).count();
+                let next_ok = alike >= next.len().min(2);
                 if next_ok {
                     first = Some(i);
                     break;
@@ -368,9 +371,11 @@ pub fn table_layout(
                     }
                 },
             };
+            let scale = unit.to_base;
+            units[ti] = Some(unit);
             TimeBase::Column {
                 index: ti,
-                scale: unit.to_base,
+                scale,
                 offset: 0.0,
             }
         }
