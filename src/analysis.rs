@@ -200,6 +200,8 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
         min_burst_s: opts.min_burst_ms.max(0.0) / 1e3,
         gap_s: opts.gap_factor * interval_s,
         interval_s,
+        noise_ma: est.noise_ma,
+        settle_samples: crate::detect::settle_samples(interval_s),
     };
 
     // Pass 2: detect and integrate.
@@ -300,7 +302,7 @@ fn diagnose(
         });
     }
     for b in bursts {
-        // Samples across the burst's body (its equivalent rectangular width), tails not counted.
+        // Samples across the burst's body (its time above the trigger level), tails not counted.
         let body_samples = b.width_ms / 1e3 / interval_s;
         if body_samples < MIN_GOOD_SAMPLES as f64 {
             let rate = 20.0 / (b.width_ms / 1e3).max(interval_s);

@@ -238,6 +238,11 @@ pub struct DetectParams {
     pub gap_s: f64,
     /// The median time step, s: steps off by more than 1% count as irregular.
     pub interval_s: f64,
+    /// Noise of the baseline, mA rms: a burst has ended when the mean of the next
+    /// `settle_samples` samples is within half a standard error of the baseline.
+    pub noise_ma: f64,
+    /// See [`settle_samples`].
+    pub settle_samples: u32,
 }
 
 /// Running trapezoid integrals from one sample to another. Charges in mA·s.
@@ -249,6 +254,8 @@ struct Accum {
     excess: f64,
     peak_ma: f64,
     samples: u64,
+    /// Time above the trigger level, s.
+    above_s: f64,
     cut_start: bool,
     cut_end: bool,
 }
@@ -263,14 +270,21 @@ impl Accum {
             excess: 0.0,
             peak_ma: i,
             samples: 1,
+            above_s: 0.0,
             cut_start: false,
             cut_end: false,
         }
     }
 
     #[inline]
-    fn segment(&mut self, t0: f64, i0: f64, t1: f64, i1: f64, baseline: f64) {
+    fn segment(&mut self, t0: f64, i0: f64, t1: f64, i1: f64, baseline: f64, hi: f64) {
         let dt = t1 - t0;
+        // Time above the trigger level, with linear interpolation at crossings.
+        if i0 >= hi && i1 >= hi {
+            self.above_s += dt;
+        } else if i0 >= hi || i1 >= hi {
+            self.above_s += dt * (i0.max(i1) - hi) / (i1 - i0).abs();
+        }
         self.charge += 0.5 * (i0 + i1) * dt;
         self.excess += (0.5 * (i0 + i1) - baseline) * dt;
         self.end_s = t1;
@@ -287,6 +301,7 @@ impl Accum {
             excess: self.excess + next.excess,
             peak_ma: self.peak_ma.max(next.peak_ma),
             samples: self.samples + next.samples - 1,
+            above_s: self.above_s + next.above_s,
             cut_start: self.cut_start,
             cut_end: next.cut_end,
         }
@@ -303,8 +318,8 @@ pub struct Burst {
     /// Time of the first sample back at or below the baseline, s.
     pub end_s: f64,
     pub duration_ms: f64,
-    /// Equivalent rectangular width: excess charge / (peak − baseline), ms. Close to what one
-    /// reads off a scope as the burst's length, without the tails.
+    /// Time the current spends above the trigger level, ms: what one reads off a scope as the
+    /// burst's length, without the tails that `duration_ms` includes.
     pub width_ms: f64,
     pub peak_ma: f64,
     /// Time-averaged current over the burst, mA.
@@ -330,10 +345,13 @@ pub struct Gap {
     pub end_s: f64,
 }
 
-/// Samples watched after a possible burst end: the burst ends there only if their mean is at or
-/// below the baseline. Without this, noise ends bursts early, in their tails (a bias of about
-/// 2 σ × the fall time constant); with it, the bias falls to noise integrated over this window.
-pub const SETTLE_SAMPLES: u32 = 8;
+/// How long to watch after a possible burst end: the burst ends there only if the mean of the
+/// next samples is within half a standard error (0.5 σ/√n) of the baseline. Without this, noise
+/// ends bursts early, in their tails (a bias of about 2 σ × the fall time constant); with it,
+/// much less. The window is 0.5 ms long, and 8 to 512 samples.
+pub fn settle_samples(interval_s: f64) -> u32 {
+    ((0.5e-3 / interval_s).round() as u32).clamp(8, 512)
+}
 
 /// A possible end of a burst, and what has happened since.
 #[derive(Debug, Clone, Copy)]
@@ -359,6 +377,8 @@ enum State {
 /// Pass 2: the burst state machine and the whole-trace integrals.
 pub struct Detector {
     p: DetectParams,
+    /// Largest sum of excess over the settling window that still counts as back at baseline, mA.
+    settle_sum_ma: f64,
     hi: f64,
     lo: f64,
     prev: Option<(f64, f64)>,
@@ -384,6 +404,7 @@ pub struct Detector {
 impl Detector {
     pub fn new(p: DetectParams) -> Self {
         Detector {
+            settle_sum_ma: 0.5 * p.noise_ma * (p.settle_samples as f64).sqrt(),
             hi: p.baseline_ma + p.threshold_ma,
             lo: p.baseline_ma + p.release_ma,
             p,
@@ -412,7 +433,7 @@ impl Detector {
 
     #[inline]
     fn step(&mut self, t: f64, i: f64) {
-        let b = self.p.baseline_ma;
+        let (b, hi) = (self.p.baseline_ma, self.hi);
         let Some((tp, ip)) = self.prev else {
             self.restart(t, i);
             self.prev = Some((t, i));
@@ -450,12 +471,12 @@ impl Detector {
         match self.state {
             State::Idle => {
                 if self.pending.is_some() {
-                    self.between.segment(tp, ip, t, i, b);
+                    self.between.segment(tp, ip, t, i, b, hi);
                 }
                 if i <= b {
                     self.run = Accum::at(t, i);
                 } else {
-                    self.run.segment(tp, ip, t, i, b);
+                    self.run.segment(tp, ip, t, i, b, hi);
                     if i >= self.hi {
                         self.trigger();
                         return;
@@ -469,7 +490,7 @@ impl Detector {
                 }
             }
             State::Burst | State::Tail => {
-                self.run.segment(tp, ip, t, i, b);
+                self.run.segment(tp, ip, t, i, b, hi);
                 if let Some(c) = &mut self.candidate {
                     // Watching the samples after a possible end.
                     let mean_before = if c.n > 0 {
@@ -477,11 +498,11 @@ impl Detector {
                     } else {
                         0.0
                     };
-                    c.between.segment(tp, ip, t, i, b);
+                    c.between.segment(tp, ip, t, i, b, hi);
                     if i <= b {
                         c.since_anchor = Accum::at(t, i);
                     } else {
-                        c.since_anchor.segment(tp, ip, t, i, b);
+                        c.since_anchor.segment(tp, ip, t, i, b, hi);
                     }
                     if i >= self.hi {
                         if mean_before <= 0.0 && c.n > 0 {
@@ -498,9 +519,9 @@ impl Detector {
                     }
                     c.excess_sum += i - b;
                     c.n += 1;
-                    if c.n >= SETTLE_SAMPLES {
+                    if c.n >= self.p.settle_samples {
                         let c = self.candidate.take().expect("candidate");
-                        if c.excess_sum <= 0.0 {
+                        if c.excess_sum <= self.settle_sum_ma {
                             self.finish_candidate(c);
                         } else if i <= b {
                             self.new_candidate(t, i);
@@ -575,11 +596,7 @@ impl Detector {
             start_s: a.start_s,
             end_s: a.end_s,
             duration_ms: duration_s * 1e3,
-            width_ms: if a.peak_ma > self.p.baseline_ma {
-                a.excess / (a.peak_ma - self.p.baseline_ma) * 1e3
-            } else {
-                0.0
-            },
+            width_ms: a.above_s * 1e3,
             peak_ma: a.peak_ma,
             mean_ma: if duration_s > 0.0 {
                 a.charge / duration_s
@@ -626,6 +643,8 @@ mod tests {
             min_burst_s: 0.0,
             gap_s: 3.0,
             interval_s: 1.0,
+            noise_ma: 0.0,
+            settle_samples: 8,
         }
     }
 

@@ -68,7 +68,7 @@ fn trim_field(mut f: &[u8]) -> &[u8] {
 }
 
 /// Split a line into fields by the layout's delimiter. Trailing empty fields stay (callers ignore them).
-pub fn split_fields<'a>(line: &'a [u8], delim: Delimiter) -> Vec<&'a [u8]> {
+pub fn split_fields(line: &[u8], delim: Delimiter) -> Vec<&[u8]> {
     match delim {
         Delimiter::Byte(d) => line.split(|&b| b == d).collect(),
         Delimiter::Whitespace => line
