@@ -6,6 +6,7 @@
 use crate::calibrate::Calibration;
 use crate::detect::{estimate_baseline, Burst, DetectParams, Detector, Gap, Survey};
 use crate::error::{Error, Result};
+use crate::ingest::reader::SampleReader;
 use crate::ingest::{IngestOptions, Source};
 use crate::trace::{Chunk, Quantity, TraceInfo};
 use crate::units::fmt_duration;
@@ -106,6 +107,12 @@ pub struct Analysis {
 }
 
 /// Stream every sample of `source` through `f`, in mA, chunk by chunk.
+/// Files larger than this are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
+/// spread over the file instead of a full first pass.
+pub const SURVEY_FULL_BYTES: u64 = 64 << 20;
+pub const SURVEY_WINDOWS: u64 = 32;
+pub const SURVEY_WINDOW_BYTES: u64 = 1 << 20;
+
 /// What a pass learnt about the rows: parsed, last data line, rows skipped for empty cells and
 /// the first of them.
 struct PassStats {
@@ -115,24 +122,109 @@ struct PassStats {
     first_empty_line: u64,
 }
 
+/// Stream every sample of `source` through `f`, in mA, chunk by chunk. Reading and parsing run
+/// on another thread (and the rayon pool) while `f` works on the previous chunk; chunks are
+/// recycled, so memory stays at a few chunks.
 fn for_each_chunk(
     source: &Source,
     cal: &Calibration,
     mut f: impl FnMut(&[f64], &[f64]),
 ) -> Result<PassStats> {
+    use std::sync::mpsc::sync_channel;
     let mut reader = source.reader()?;
+    let q = source.layout.quantity;
+    let cal = *cal;
+    let (full_tx, full_rx) = sync_channel::<Chunk>(2);
+    let (empty_tx, empty_rx) = sync_channel::<Chunk>(4);
+    for _ in 0..3 {
+        let _ = empty_tx.send(Chunk::default());
+    }
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> Result<SampleReader> {
+            while let Ok(mut chunk) = empty_rx.recv() {
+                if !reader.next_chunk(&mut chunk)? {
+                    break;
+                }
+                cal.to_ma(q, &mut chunk.value);
+                if full_tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+            Ok(reader)
+        });
+        for chunk in full_rx.iter() {
+            f(&chunk.time_s, &chunk.value);
+            let _ = empty_tx.send(chunk);
+        }
+        drop(empty_tx);
+        let reader = producer.join().map_err(|_| {
+            Error::input(&source.path, "internal error: the reader thread failed")
+        })??;
+        Ok(PassStats {
+            rows: reader.rows(),
+            last_line: reader.last_data_line(),
+            empty_cells: reader.empty_cells,
+            first_empty_line: reader.first_empty_line,
+        })
+    })
+}
+
+/// A pass that found fewer than two samples is an error.
+fn check_rows(source: &Source, pass: &PassStats) -> Result<()> {
+    match pass.rows {
+        0 => Err(Error::input(
+            &source.path,
+            format!(
+                "no data rows: expected numbers from line {} on",
+                source.layout.data_line
+            ),
+        )),
+        1 => Err(Error::input(
+            &source.path,
+            "only one sample: at least two are needed to integrate",
+        )
+        .at_line(pass.last_line)),
+        _ => Ok(()),
+    }
+}
+
+/// Pass 1 on a large file: the survey from windows spread over it. Errors in a window end that
+/// window only (pass 2 reports them with their line).
+fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
+    let mut survey = Survey::default();
     let mut chunk = Chunk::default();
     let q = source.layout.quantity;
-    while reader.next_chunk(&mut chunk)? {
-        cal.to_ma(q, &mut chunk.value);
-        f(&chunk.time_s, &chunk.value);
+    let span = size.saturating_sub(SURVEY_WINDOW_BYTES);
+    for k in 0..SURVEY_WINDOWS {
+        let offset = span * k / (SURVEY_WINDOWS - 1);
+        let Ok(mut r) = SampleReader::open_window(
+            &source.path,
+            source.layout.clone(),
+            offset,
+            SURVEY_WINDOW_BYTES,
+        ) else {
+            continue;
+        };
+        if offset == 0 {
+            // The first window holds the header: read it as the start of the file.
+            match source.reader() {
+                Ok(full) => r = full,
+                Err(_) => continue,
+            }
+        }
+        let mut read = 0usize;
+        let mut window = Survey::default();
+        while let Ok(true) = r.next_chunk(&mut chunk) {
+            cal.to_ma(q, &mut chunk.value);
+            window.push(&chunk.time_s, &chunk.value);
+            read += chunk.len();
+            if read * 16 >= SURVEY_WINDOW_BYTES as usize {
+                break;
+            }
+        }
+        survey.absorb(&window);
     }
-    Ok(PassStats {
-        rows: reader.rows(),
-        last_line: reader.last_data_line(),
-        empty_cells: reader.empty_cells,
-        first_empty_line: reader.first_empty_line,
-    })
+    survey
 }
 
 /// Analyse one file. Errors name the file (and line and column where there is one).
@@ -146,25 +238,17 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
     let source = Source::open(path, &opts.ingest)?;
     let cal = opts.calibration;
 
-    // Pass 1: survey.
-    let mut survey = Survey::default();
-    let pass = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
-    let (rows, last_line) = (pass.rows, pass.last_line);
-    if rows == 0 {
-        return Err(Error::input(
-            path,
-            format!(
-                "no data rows: expected numbers from line {} on",
-                source.layout.data_line
-            ),
-        ));
-    }
-    if rows == 1 {
-        return Err(Error::input(
-            path,
-            "only one sample: at least two are needed to integrate",
-        )
-        .at_line(last_line));
+    // Pass 1, the survey: the whole file when small, windows spread over it when large.
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut survey = if size > SURVEY_FULL_BYTES {
+        survey_windows(&source, &cal, size)
+    } else {
+        Survey::default()
+    };
+    if survey.samples < 2 {
+        survey = Survey::default();
+        let pass = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
+        check_rows(&source, &pass)?;
     }
     let interval_s = survey.median_interval_s();
     if interval_s <= 0.0 {
@@ -206,8 +290,10 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
 
     // Pass 2: detect and integrate.
     let mut det = Detector::new(params);
-    for_each_chunk(&source, &cal, |t, i| det.push(t, i))?;
+    let pass = for_each_chunk(&source, &cal, |t, i| det.push(t, i))?;
+    check_rows(&source, &pass)?;
     let det = det.finish();
+    let rows = pass.rows;
 
     let mut bursts = det.bursts.clone();
     for b in &mut bursts {
@@ -216,7 +302,7 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
     let charge_ma_ms = det.charge_mas * 1e3;
     let burst_excess: f64 = bursts.iter().map(|b| b.excess_charge_ma_ms).sum();
     let totals = Totals {
-        duration_s: survey.last_time_s - survey.first_time_s,
+        duration_s: det.last_time_s - det.first_time_s,
         covered_s: det.covered_s,
         mean_ma: if det.covered_s > 0.0 {
             det.charge_mas / det.covered_s

@@ -169,11 +169,33 @@ pub struct SynthArgs {
     #[arg(long, value_name = "SPEC")]
     pub burst: Vec<String>,
 
+    /// A regular schedule: one burst every DURATION from --at, of --on-ms (the first of
+    /// --first-on-ms) and --amp-ma, until --duration.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub every: Option<f64>,
+
+    /// With --every: on-time of each burst, ms.
+    #[arg(long, default_value_t = 6.0)]
+    pub on_ms: f64,
+
+    /// With --every: on-time of the first burst (a connection set-up), ms; default --on-ms.
+    #[arg(long)]
+    pub first_on_ms: Option<f64>,
+
+    /// With --every: amplitude of the bursts, mA.
+    #[arg(long, default_value_t = 64.0)]
+    pub amp_ma: f64,
+
+    /// Write SI columns `time_s,voltage_v` (or `time_s,current_ma` with --current) instead of
+    /// `Time (ms),Shunt (mV)`.
+    #[arg(long)]
+    pub si: bool,
+
     /// With --preset: keep only the connection set-up or one later message, starting at --at.
     #[arg(long, value_parser = ["connect", "message"])]
     pub only: Option<String>,
 
-    /// With --only: where the burst starts, in s.
+    /// With --only or --every: where the (first) burst starts, in s.
     #[arg(long, default_value_t = 0.04)]
     pub at: f64,
 

@@ -18,6 +18,8 @@ pub struct Decimator {
     cap: usize,
     stride: u64,
     seen: u64,
+    /// Values to skip before the next one kept.
+    countdown: u64,
     pub values: Vec<f64>,
 }
 
@@ -27,13 +29,15 @@ impl Decimator {
             cap: cap.max(2),
             stride: 1,
             seen: 0,
+            countdown: 0,
             values: Vec::new(),
         }
     }
 
     #[inline]
     pub fn push(&mut self, v: f64) {
-        if self.seen % self.stride == 0 {
+        // `seen` is a multiple of `stride` exactly when `countdown` is 0.
+        if self.countdown == 0 {
             if self.values.len() == self.cap {
                 let mut k = 0;
                 for i in (0..self.values.len()).step_by(2) {
@@ -44,11 +48,16 @@ impl Decimator {
                 self.stride *= 2;
                 if self.seen % self.stride == 0 {
                     self.values.push(v);
+                    self.countdown = self.stride;
+                } else {
+                    self.countdown = self.stride - self.seen % self.stride;
                 }
             } else {
                 self.values.push(v);
+                self.countdown = self.stride;
             }
         }
+        self.countdown -= 1;
         self.seen += 1;
     }
 }
@@ -103,6 +112,26 @@ impl Survey {
             return 0.0;
         }
         median_in_place(&mut s)
+    }
+
+    /// Add another survey's reservoirs (a window of the same file) to this one.
+    pub fn absorb(&mut self, other: &Survey) {
+        if other.samples == 0 {
+            return;
+        }
+        for &v in &other.values.values {
+            self.values.push(v);
+        }
+        for &d in &other.steps.values {
+            self.steps.push(d);
+        }
+        if self.samples == 0 {
+            self.first_time_s = other.first_time_s;
+        }
+        self.last_time_s = other.last_time_s;
+        self.min_ma = self.min_ma.min(other.min_ma);
+        self.max_ma = self.max_ma.max(other.max_ma);
+        self.samples += other.samples;
     }
 
     /// The decimated values, for the baseline estimate.
@@ -399,6 +428,9 @@ pub struct Detector {
     pub repeated_times: u64,
     /// Bursts dropped for being shorter than the minimum.
     pub dropped_short: u64,
+    /// First and last time stamps seen, s.
+    pub first_time_s: f64,
+    pub last_time_s: f64,
 }
 
 impl Detector {
@@ -421,6 +453,8 @@ impl Detector {
             irregular_steps: 0,
             repeated_times: 0,
             dropped_short: 0,
+            first_time_s: f64::NAN,
+            last_time_s: f64::NAN,
         }
     }
 
@@ -434,7 +468,9 @@ impl Detector {
     #[inline]
     fn step(&mut self, t: f64, i: f64) {
         let (b, hi) = (self.p.baseline_ma, self.hi);
+        self.last_time_s = t;
         let Some((tp, ip)) = self.prev else {
+            self.first_time_s = t;
             self.restart(t, i);
             self.prev = Some((t, i));
             return;

@@ -285,18 +285,40 @@ fn json_contract_names() {
     let text = "time_s,current_ma\n".to_string() + &rows("\n", |t, i| format!("{},{}", t / 1e3, i));
     let a = check("contract.csv", text.as_bytes(), &[]);
     for k in [
-        "file", "format", "quantity", "samples", "sample_interval_s", "baseline_ma", "noise_ma",
-        "threshold_ma", "bursts", "totals", "warnings",
+        "file",
+        "format",
+        "quantity",
+        "samples",
+        "sample_interval_s",
+        "baseline_ma",
+        "noise_ma",
+        "threshold_ma",
+        "bursts",
+        "totals",
+        "warnings",
     ] {
         assert!(a.get(k).is_some(), "missing {k}");
     }
     for k in [
-        "index", "start_s", "end_s", "duration_ms", "peak_ma", "mean_ma", "excess_charge_ma_ms",
-        "charge_ma_ms", "energy_mj",
+        "index",
+        "start_s",
+        "end_s",
+        "duration_ms",
+        "peak_ma",
+        "mean_ma",
+        "excess_charge_ma_ms",
+        "charge_ma_ms",
+        "energy_mj",
     ] {
         assert!(a["bursts"][0].get(k).is_some(), "missing bursts[].{k}");
     }
-    for k in ["duration_s", "mean_ma", "charge_ma_ms", "burst_excess_charge_ma_ms", "bursts"] {
+    for k in [
+        "duration_s",
+        "mean_ma",
+        "charge_ma_ms",
+        "burst_excess_charge_ma_ms",
+        "bursts",
+    ] {
         assert!(a["totals"].get(k).is_some(), "missing totals.{k}");
     }
     assert!(a["warnings"].is_array());
@@ -306,9 +328,14 @@ fn json_contract_names() {
 fn merge_gap_and_min_burst() {
     // Two 2 ms bursts 3 ms apart, 20 mA over 10 mA, 1 ms steps. By hand: each burst's excess is
     // 10 + 20 + 10 = 40 mA·ms (triangle up, 1 ms plateau, triangle down).
-    let i = [10., 10., 30., 30., 10., 10., 10., 30., 30., 10., 10., 10., 10., 10., 10., 10.];
+    let i = [
+        10., 10., 30., 30., 10., 10., 10., 30., 30., 10., 10., 10., 10., 10., 10., 10.,
+    ];
     let text: String = "time_s,current_ma\n".to_string()
-        + &i.iter().enumerate().map(|(k, v)| format!("{},{v}\n", k as f64 / 1e3)).collect::<String>();
+        + &i.iter()
+            .enumerate()
+            .map(|(k, v)| format!("{},{v}\n", k as f64 / 1e3))
+            .collect::<String>();
     let dir = TempDir::new();
     let p = dir.write("m.csv", text.as_bytes());
     let a = analyze_json(&p, &[]);

@@ -81,6 +81,31 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
     if !(a.rise_ms > 0.0 && a.fall_ms > 0.0) {
         return Err(Error::usage("--rise-ms and --fall-ms must be positive"));
     }
+    if let Some(period) = a.every {
+        let end = a
+            .duration
+            .ok_or_else(|| Error::usage("--every needs --duration"))?;
+        let mut k = 0u64;
+        loop {
+            let start_s = a.at + k as f64 * period;
+            let on_ms = if k == 0 {
+                a.first_on_ms.unwrap_or(a.on_ms)
+            } else {
+                a.on_ms
+            };
+            if start_s + on_ms / 1e3 >= end {
+                break;
+            }
+            bursts.push(BurstSpec {
+                start_s,
+                on_s: on_ms / 1e3,
+                amplitude_ma: a.amp_ma,
+                rise_s: a.rise_ms / 1e3,
+                fall_s: a.fall_ms / 1e3,
+            });
+            k += 1;
+        }
+    }
     for spec in &a.burst {
         bursts.push(parse_burst(spec, a.rise_ms / 1e3, a.fall_ms / 1e3)?);
     }
@@ -119,6 +144,16 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
         let w = f.writer();
         if a.dso_nano {
             write!(w, "TRACK   {}mV*1,\r\n", a.vdiv_mv)?;
+        } else if a.si {
+            writeln!(
+                w,
+                "{}",
+                if a.current {
+                    "time_s,current_ma"
+                } else {
+                    "time_s,voltage_v"
+                }
+            )?;
         } else if a.current {
             writeln!(w, "Time (ms),Current (mA)")?;
         } else {
@@ -139,6 +174,14 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
             if a.dso_nano {
                 let px = (v / 1e3 / nano_v_per_px).round() as i64 + a.zero_px;
                 line.push_str(&format!("{:03},\r\n", px.clamp(0, 199)));
+            } else if a.si {
+                let (v, vp) = if a.current {
+                    (v, value_decimals)
+                } else {
+                    (v / 1e3, value_decimals + 3)
+                };
+                use std::fmt::Write as _;
+                let _ = writeln!(line, "{:.tp$},{:.vp$}", t, v, tp = time_decimals + 3);
             } else {
                 line.push_str(&format!(
                     "{:.tp$},{:.vp$}\n",
