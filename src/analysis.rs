@@ -110,7 +110,7 @@ pub struct Analysis {
 /// Files larger than this are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
 /// spread over the file instead of a full first pass.
 pub const SURVEY_FULL_BYTES: u64 = 64 << 20;
-pub const SURVEY_WINDOWS: u64 = 32;
+pub const SURVEY_WINDOWS: u64 = 16;
 pub const SURVEY_WINDOW_BYTES: u64 = 1 << 20;
 
 /// What a pass learnt about the rows: parsed, last data line, rows skipped for empty cells and
@@ -240,7 +240,12 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
 
     // Pass 1, the survey: the whole file when small, windows spread over it when large.
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut survey = if size > SURVEY_FULL_BYTES {
+    // The limit can be lowered through the environment, for tests of the sampled survey.
+    let full_limit = std::env::var("SHUNTSCOPE_SURVEY_FULL_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SURVEY_FULL_BYTES);
+    let mut survey = if size > full_limit {
         survey_windows(&source, &cal, size)
     } else {
         Survey::default()

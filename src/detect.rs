@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 /// Values kept for the baseline estimate; beyond it the reservoir is decimated (every 2nd, 4th...).
-pub const RESERVOIR: usize = 1 << 20;
+pub const RESERVOIR: usize = 1 << 18;
 
 /// A uniformly decimated sample of a stream: keeps every `stride`-th value, doubling the stride
 /// when full. Memory: at most `cap` values.

@@ -1,0 +1,94 @@
+//! The fast path (parallel block parsing, pipelined detection, sampled survey) against a simple
+//! reference path (line-by-line `str::parse`, one `Detector::push` over the whole trace): burst
+//! count exactly, charges to 1e-9 relative, on a trace whose blocks and parts cut through bursts.
+
+mod common;
+use common::*;
+use shuntscope::detect::{settle_samples, DetectParams, Detector};
+use std::fmt::Write;
+
+/// 400 000 rows (~7 MB: two 4 MiB blocks, each cut into parts) at 100 kS/s; 30 ms bursts every
+/// 100 ms, so many block and part boundaries fall inside bursts.
+fn trace() -> String {
+    let mut noise = Noise::new(3);
+    let mut text = String::from("time_s,voltage_v\n");
+    for k in 0..400_000u64 {
+        let t_ms = k as f64 * 0.01;
+        let phase = t_ms % 100.0;
+        let i = 170.0 + burst_ma(64.0, 30.0, 0.3, 0.5, phase - 20.0);
+        let v = i * 0.47 / 1e3 + 1.5e-3 * noise.normal();
+        writeln!(text, "{:.5},{:.6}", t_ms / 1e3, v).unwrap();
+    }
+    text
+}
+
+fn reference(text: &str, a: &serde_json::Value) -> Detector {
+    let interval_s = f(&a["sample_interval_s"]);
+    let threshold_ma = f(&a["threshold_ma"]);
+    let mut det = Detector::new(DetectParams {
+        baseline_ma: f(&a["baseline_ma"]),
+        threshold_ma,
+        release_ma: f(&a["release_ma"]),
+        merge_gap_s: 0.0,
+        min_burst_s: 0.0,
+        gap_s: 3.0 * interval_s,
+        interval_s,
+        noise_ma: f(&a["noise_ma"]),
+        settle_samples: settle_samples(interval_s),
+    });
+    let (mut t, mut i) = (Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let (a, b) = line.split_once(',').unwrap();
+        t.push(a.parse::<f64>().unwrap());
+        i.push(b.parse::<f64>().unwrap() * 1000.0 / 0.47);
+    }
+    det.push(&t, &i);
+    det.finish()
+}
+
+fn compare(a: &serde_json::Value, r: &Detector) {
+    let got = a["bursts"].as_array().unwrap();
+    assert_eq!(got.len(), r.bursts.len());
+    assert!(got.len() >= 35, "{}", got.len());
+    for (g, w) in got.iter().zip(&r.bursts) {
+        let rel = |x: f64, y: f64| (x - y).abs() / y.abs().max(1e-300);
+        assert!(rel(f(&g["excess_charge_ma_ms"]), w.excess_charge_ma_ms) < 1e-9);
+        assert!(rel(f(&g["charge_ma_ms"]), w.charge_ma_ms) < 1e-9);
+        assert_eq!(f(&g["start_s"]), w.start_s);
+        assert_eq!(f(&g["end_s"]), w.end_s);
+    }
+    assert!(rel_ok(f(&a["totals"]["charge_ma_ms"]), r.charge_mas * 1e3));
+}
+
+fn rel_ok(x: f64, y: f64) -> bool {
+    (x - y).abs() <= 1e-9 * y.abs()
+}
+
+#[test]
+fn fast_path_agrees_with_reference() {
+    let text = trace();
+    let dir = TempDir::new();
+    let p = dir.write("long.csv", text.as_bytes());
+    let a = analyze_json(&p, &[]);
+    compare(&a, &reference(&text, &a));
+    assert_eq!(a["samples"], 400_000);
+}
+
+#[test]
+fn sampled_survey_path_agrees_with_reference() {
+    // Force the large-file survey (windows spread over the file) on this 7 MB trace.
+    let text = trace();
+    let dir = TempDir::new();
+    let p = dir.write("long.csv", text.as_bytes());
+    let out = bin()
+        .env("SHUNTSCOPE_SURVEY_FULL_BYTES", "1000000")
+        .args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    compare(&a, &reference(&text, &a));
+    // The sampled baseline is the full one to within a small fraction of the noise.
+    let full = analyze_json(&p, &[]);
+    assert!((f(&a["baseline_ma"]) - f(&full["baseline_ma"])).abs() < 0.05 * f(&full["noise_ma"]));
+}
