@@ -13,7 +13,7 @@ use crate::units::fmt_duration;
 use serde::Serialize;
 
 /// Everything `analyze` needs besides the file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AnalyzeOptions {
     pub ingest: IngestOptions,
     pub calibration: Calibration,
@@ -87,6 +87,8 @@ pub struct Analysis {
     pub samples: u64,
     /// Median time step, s.
     pub sample_interval_s: f64,
+    /// Time stamp of the first sample, s.
+    pub first_time_s: f64,
     pub baseline_ma: f64,
     /// `auto` (estimated) or `given` (--baseline-ma).
     pub baseline_source: &'static str,
@@ -104,6 +106,24 @@ pub struct Analysis {
     pub gaps: Vec<Gap>,
     pub totals: Totals,
     pub warnings: Vec<Warning>,
+}
+
+impl Analysis {
+    /// First time stamp of the trace, s.
+    pub fn input_time_start(&self) -> f64 {
+        self.first_time_s
+    }
+
+    /// Last time stamp of the trace, s.
+    pub fn input_time_end(&self) -> f64 {
+        self.first_time_s + self.totals.duration_s
+    }
+}
+
+/// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
+pub fn stream_file(path: &str, opts: &AnalyzeOptions, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
+    let source = Source::open(path, &opts.ingest)?;
+    for_each_chunk(&source, &opts.calibration, f).map(|_| ())
 }
 
 /// Stream every sample of `source` through `f`, in mA, chunk by chunk.
@@ -229,6 +249,16 @@ fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
 
 /// Analyse one file. Errors name the file (and line and column where there is one).
 pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
+    analyze_file_with(path, opts, &mut |_, _| {})
+}
+
+/// [`analyze_file`], also showing every sample (time in s, current in mA) of the detection pass
+/// to `observe`: a plot's envelope is built in the same pass, at no extra read.
+pub fn analyze_file_with(
+    path: &str,
+    opts: &AnalyzeOptions,
+    observe: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<Analysis> {
     opts.calibration.validate()?;
     if !(opts.supply_v.is_finite() && opts.supply_v > 0.0) {
         return Err(Error::usage(
@@ -295,7 +325,10 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
 
     // Pass 2: detect and integrate.
     let mut det = Detector::new(params);
-    let pass = for_each_chunk(&source, &cal, |t, i| det.push(t, i))?;
+    let pass = for_each_chunk(&source, &cal, |t, i| {
+        det.push(t, i);
+        observe(t, i);
+    })?;
     check_rows(&source, &pass)?;
     let det = det.finish();
     let rows = pass.rows;
@@ -344,6 +377,7 @@ pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
         quantity: info.quantity,
         samples: rows,
         sample_interval_s: interval_s,
+        first_time_s: det.first_time_s,
         baseline_ma,
         baseline_source,
         noise_ma: est.noise_ma,

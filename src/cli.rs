@@ -47,6 +47,32 @@ Examples:
       one burst as a DSO Nano v3 file (4094 samples of 50 µs)
   shuntscope synth --burst 0.1:6:64 --burst 1.1:6:64 --duration 2s -o two.csv")]
     Synth(SynthArgs),
+    /// Analyze every trace in folders, in parallel: label bursts as protocol events, compare
+    /// groups with statistics, project battery life, and write a report folder.
+    #[command(after_help = "\
+Examples:
+  shuntscope batch samples/seed --out report/
+      the seed experiment: samples/seed/manifest.csv names each file's protocol
+  shuntscope batch runs/ --out report/ --period 1s --battery-mah 1200 --interval 10s --interval 5min
+  shuntscope batch archive/ --out part3/ --shard 3/8   (then: shuntscope merge all/ part*/)
+
+Without a manifest, a file's group is the name of the folder it is in.
+Outputs: report.md, report.html, report.json, events.parquet, summary.parquet, summary.csv.")]
+    Batch(BatchArgs),
+    /// Join the report folders of `batch --shard` runs into one report.
+    Merge(MergeArgs),
+    /// Draw a trace (or a zoom on it), a gallery of its bursts, or a batch report's charts as PNG.
+    #[command(after_help = "\
+Examples:
+  shuntscope plot samples/seed/mqtt.csv -o mqtt.png
+  shuntscope plot samples/seed/mqtt.csv --window 0.2s..0.4s -o connect.png
+  shuntscope plot samples/seed/https.csv --burst 3 -o burst3.png
+  shuntscope plot samples/seed/https.csv --kind gallery --period 1s -o gallery.png
+  shuntscope plot report/ --kind battery -o battery.png     (report/ from `batch`)
+
+Kinds: trace and gallery take a trace file (gallery also a report folder); compare, battery and
+distribution take a batch report folder.")]
+    Plot(PlotArgs),
     /// List the input formats shuntscope recognises.
     Formats,
 }
@@ -153,6 +179,213 @@ pub struct DetectArgs {
     /// Supply voltage in V, for energy = excess charge × supply.
     #[arg(long, default_value_t = 5.0, value_name = "V")]
     pub supply_v: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Labelling bursts as events")]
+pub struct AttributeArgs {
+    /// One event per period, counted from the first burst: the first is --first-label, the
+    /// rest --label (e.g. 1s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub period: Option<f64>,
+
+    /// Label of the first event of a schedule (the connection set-up).
+    #[arg(long, default_value = "connect")]
+    pub first_label: String,
+
+    /// Label of the later events of a schedule, and the label compared across groups.
+    #[arg(long, default_value = "message")]
+    pub label: String,
+
+    /// A `time_s,label` CSV (a device log): each burst goes to the event around it.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
+
+    /// Seconds added to the events file's times to put them on the trace's clock, or `auto`.
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "SECONDS|auto",
+        allow_hyphen_values = true
+    )]
+    pub events_offset: String,
+
+    /// How much earlier than its event a burst may start, ms.
+    #[arg(long, default_value_t = 50.0, value_name = "MS")]
+    pub tolerance_ms: f64,
+
+    /// How long after its event a burst may start, ms.
+    #[arg(long, default_value_t = 500.0, value_name = "MS")]
+    pub event_window_ms: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BatchArgs {
+    /// Folders (searched recursively for .csv, .tsv, .txt, .dat) or files.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+
+    /// The report folder to write (atomically: it appears whole or not at all).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: String,
+
+    /// A manifest CSV (default: manifest.csv in an input folder, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<String>,
+
+    /// Replace the report folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Files analysed at once (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Process share I of N (1-based) of the files, for job arrays; join with `merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Battery capacity for the battery-life projection, mAh.
+    #[arg(long, default_value_t = 2000.0, value_name = "MAH")]
+    pub battery_mah: f64,
+
+    /// Message interval(s) for the battery-life projection (repeatable).
+    #[arg(long = "interval", value_name = "DURATION", value_parser = parse_duration)]
+    pub intervals: Vec<f64>,
+
+    /// Messages per connection for the amortised cost (repeatable; default 1, 10, 100).
+    #[arg(long = "messages-per-connection", value_name = "N")]
+    pub messages_per_connection: Vec<u32>,
+
+    /// Do not print warnings or the progress bar.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub attribute: AttributeArgs,
+
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    #[command(flatten)]
+    pub calibrate: CalibrateArgs,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+/// What `plot` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotKind {
+    Trace,
+    Gallery,
+    Compare,
+    Battery,
+    Distribution,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlotArgs {
+    /// A trace file, or a report folder written by `batch`.
+    pub input: String,
+
+    /// The image to write (.png, or .svg).
+    #[arg(short = 'o', long)]
+    pub output: String,
+
+    /// What to draw (default: trace for a file, compare for a report folder).
+    #[arg(long, value_enum)]
+    pub kind: Option<PlotKind>,
+
+    /// Image size in pixels.
+    #[arg(long, default_value = "1600x900", value_name = "WxH")]
+    pub size: String,
+
+    /// Zoom on a time range, e.g. 1.2s..1.4s (or 1.2..1.4).
+    #[arg(long, value_name = "FROM..TO")]
+    pub window: Option<String>,
+
+    /// Zoom on burst N (0-based, as `analyze` numbers them).
+    #[arg(long, value_name = "N")]
+    pub burst: Option<usize>,
+
+    /// Write SVG instead of PNG (the output's extension becomes .svg).
+    #[arg(long)]
+    pub svg: bool,
+
+    #[command(flatten)]
+    pub attribute: AttributeArgs,
+
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    #[command(flatten)]
+    pub calibrate: CalibrateArgs,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The report folder to write.
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: String,
+
+    /// Report folders written by `batch --shard`.
+    #[arg(required = true)]
+    pub shards: Vec<String>,
+
+    /// Replace the report folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Per-file flags from a manifest's `options` column: every one optional, applied on top of the
+/// batch's own.
+#[derive(Parser, Debug, Clone, Default)]
+#[command(name = "options", no_binary_name = true, disable_help_flag = true)]
+pub struct FileOverrides {
+    #[arg(long, value_parser = parse_duration)]
+    pub sample_interval: Option<f64>,
+    #[arg(long)]
+    pub zero_px: Option<f64>,
+    #[arg(long)]
+    pub input_format: Option<String>,
+    #[arg(long)]
+    pub time_col: Option<String>,
+    #[arg(long)]
+    pub value_col: Option<String>,
+    #[arg(long)]
+    pub unit: Option<String>,
+    #[arg(long)]
+    pub time_unit: Option<String>,
+    #[arg(long)]
+    pub shunt_ohms: Option<f64>,
+    #[arg(long)]
+    pub gain: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub offset_mv: Option<f64>,
+    #[arg(long)]
+    pub baseline_ma: Option<f64>,
+    #[arg(long)]
+    pub threshold_ma: Option<f64>,
+    #[arg(long)]
+    pub min_burst_ms: Option<f64>,
+    #[arg(long)]
+    pub merge_gap_ms: Option<f64>,
+    #[arg(long)]
+    pub supply_v: Option<f64>,
+    #[arg(long, value_parser = parse_duration)]
+    pub period: Option<f64>,
+    #[arg(long)]
+    pub first_label: Option<String>,
+    #[arg(long)]
+    pub label: Option<String>,
+    #[arg(long)]
+    pub events: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub events_offset: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -7,14 +7,20 @@
 //! [`synth`] makes traces with known ground truth.
 
 pub mod analysis;
+pub mod attribute;
+pub mod batch;
 pub mod calibrate;
 pub mod cli;
 pub mod cmd;
 pub mod detect;
 pub mod error;
 pub mod ingest;
+pub mod manifest;
 pub mod output;
+pub mod plot;
 pub mod report;
+pub mod stats;
+pub mod summarize;
 pub mod synth;
 pub mod trace;
 pub mod units;

@@ -10,6 +10,9 @@ fn main() {
     let result = match &cli.command {
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Synth(a) => cmd::synth::run(a),
+        Command::Batch(a) => cmd::batch::run(a),
+        Command::Merge(a) => cmd::batch::merge(a),
+        Command::Plot(a) => cmd::plot::run(a),
         Command::Formats => cmd::formats::run(),
     };
     match result {

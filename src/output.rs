@@ -71,3 +71,84 @@ pub fn write_atomic(target: &str, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::output(target, format!("cannot write: {e}")))?;
     f.commit()
 }
+
+/// A folder written whole or not at all: files go into a temporary folder beside the target,
+/// which is renamed into place by [`AtomicDir::commit`].
+pub struct AtomicDir {
+    target: std::path::PathBuf,
+    tmp: tempfile::TempDir,
+}
+
+impl AtomicDir {
+    /// Refuses an existing target unless `force`.
+    pub fn create(target: &str, force: bool) -> Result<AtomicDir> {
+        let t = Path::new(target);
+        if t.exists() && !force {
+            return Err(Error::output(
+                target,
+                "exists already: choose another --out or add --force to replace it",
+            ));
+        }
+        if t.exists() && !t.is_dir() {
+            return Err(Error::output(target, "exists and is not a folder"));
+        }
+        let parent = match t.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::output(target, format!("cannot create its parent folder: {e}")))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".shuntscope-")
+            .tempdir_in(parent)
+            .map_err(|e| Error::output(target, format!("cannot create a temporary folder: {e}")))?;
+        Ok(AtomicDir {
+            target: t.to_path_buf(),
+            tmp,
+        })
+    }
+
+    /// Where files are being written.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let p = self.tmp.path().join(name);
+        std::fs::write(&p, bytes).map_err(|e| {
+            Error::output(
+                self.target.join(name).display().to_string(),
+                format!("cannot write: {e}"),
+            )
+        })
+    }
+
+    /// Move the folder into place (replacing an old one, when allowed at creation).
+    pub fn commit(self) -> Result<()> {
+        let target = self.target.display().to_string();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ =
+                std::fs::set_permissions(self.tmp.path(), std::fs::Permissions::from_mode(0o755));
+        }
+        let old = if self.target.exists() {
+            let parent = self.tmp.path().parent().unwrap_or(Path::new("."));
+            let old = tempfile::Builder::new()
+                .prefix(".shuntscope-old-")
+                .tempdir_in(parent)
+                .map_err(|e| Error::output(&target, format!("cannot make room: {e}")))?;
+            let dest = old.path().join("old");
+            std::fs::rename(&self.target, &dest).map_err(|e| {
+                Error::output(&target, format!("cannot move the old folder aside: {e}"))
+            })?;
+            Some(old)
+        } else {
+            None
+        };
+        std::fs::rename(self.tmp.path(), &self.target)
+            .map_err(|e| Error::output(&target, format!("cannot move into place: {e}")))?;
+        drop(old); // removes the old report
+        Ok(())
+    }
+}

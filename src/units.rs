@@ -64,6 +64,17 @@ pub fn parse_unit(text: &str) -> Option<Unit> {
 
 /// Parse a duration: a plain number is seconds; `100us`, `0.1ms`, `1s`, `2min` carry their unit.
 pub fn parse_duration_s(text: &str) -> Result<f64> {
+    let s = parse_time_s(text)?;
+    if s <= 0.0 {
+        return Err(Error::usage(format!(
+            "a duration must be positive and finite, found \"{text}\""
+        )));
+    }
+    Ok(s)
+}
+
+/// Parse a point in time like a duration, but zero and negative values are allowed.
+pub fn parse_time_s(text: &str) -> Result<f64> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
@@ -89,9 +100,9 @@ pub fn parse_duration_s(text: &str) -> Result<f64> {
         }
     };
     let s = value * scale;
-    if !s.is_finite() || s <= 0.0 {
+    if !s.is_finite() {
         return Err(Error::usage(format!(
-            "a duration must be positive and finite, found \"{text}\""
+            "expected a finite time, found \"{text}\""
         )));
     }
     Ok(s)

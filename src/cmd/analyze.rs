@@ -2,33 +2,38 @@
 
 use crate::analysis::{analyze_file, AnalyzeOptions};
 use crate::calibrate::Calibration;
-use crate::cli::AnalyzeArgs;
+use crate::cli::{AnalyzeArgs, CalibrateArgs, DetectArgs, IngestArgs};
 use crate::error::Result;
 use crate::ingest::IngestOptions;
 use crate::report;
 
 /// Build the library options from the command line.
 pub fn options(a: &AnalyzeArgs) -> AnalyzeOptions {
+    options_from(&a.ingest, &a.calibrate, &a.detect)
+}
+
+/// The library options from the flag groups that `analyze` and `batch` share.
+pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> AnalyzeOptions {
     AnalyzeOptions {
         ingest: IngestOptions {
-            input_format: a.ingest.input_format.clone(),
-            sample_interval_s: a.ingest.sample_interval,
-            zero_px: a.ingest.zero_px,
-            time_col: a.ingest.time_col.clone(),
-            value_col: a.ingest.value_col.clone(),
-            unit: a.ingest.unit.clone(),
-            time_unit: a.ingest.time_unit.clone(),
+            input_format: i.input_format.clone(),
+            sample_interval_s: i.sample_interval,
+            zero_px: i.zero_px,
+            time_col: i.time_col.clone(),
+            value_col: i.value_col.clone(),
+            unit: i.unit.clone(),
+            time_unit: i.time_unit.clone(),
         },
         calibration: Calibration {
-            shunt_ohms: a.calibrate.shunt_ohms,
-            gain: a.calibrate.gain,
-            offset_mv: a.calibrate.offset_mv,
+            shunt_ohms: c.shunt_ohms,
+            gain: c.gain,
+            offset_mv: c.offset_mv,
         },
-        baseline_ma: a.detect.baseline_ma,
-        threshold_ma: a.detect.threshold_ma,
-        min_burst_ms: a.detect.min_burst_ms,
-        merge_gap_ms: a.detect.merge_gap_ms,
-        supply_v: a.detect.supply_v,
+        baseline_ma: d.baseline_ma,
+        threshold_ma: d.threshold_ma,
+        min_burst_ms: d.min_burst_ms,
+        merge_gap_ms: d.merge_gap_ms,
+        supply_v: d.supply_v,
         ..AnalyzeOptions::default()
     }
 }

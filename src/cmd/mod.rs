@@ -1,5 +1,7 @@
 //! One file per subcommand: short glue between the CLI and the library.
 
 pub mod analyze;
+pub mod batch;
 pub mod formats;
+pub mod plot;
 pub mod synth;

@@ -19,7 +19,7 @@ use std::io::Read;
 pub const HEAD_BYTES: usize = 64 * 1024;
 
 /// Options the user gives to help or override detection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct IngestOptions {
     /// Force a format by name (see [`FORMATS`]).
     pub input_format: Option<String>,

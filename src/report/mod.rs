@@ -26,3 +26,340 @@ pub fn render(a: &Analysis, format: OutputFormat) -> Result<String> {
         OutputFormat::Csv => Ok(csv::render(a)),
     }
 }
+
+pub mod html;
+pub mod markdown;
+pub mod parquet;
+
+use crate::batch::FileOutcome;
+use crate::summarize::{Summaries, SummarySettings};
+use serde::{Deserialize, Serialize};
+
+/// Everything a batch run found; report.json is this, and `merge` reads `settings` and `files`
+/// back from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub tool: String,
+    pub settings: SummarySettings,
+    pub inputs: Vec<String>,
+    pub shard: Option<String>,
+    pub files: Vec<FileOutcome>,
+    pub failed: usize,
+    pub summaries: Summaries,
+}
+
+/// The part of report.json that `merge` needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchReportIn {
+    pub settings: SummarySettings,
+    pub inputs: Vec<String>,
+    pub files: Vec<FileOutcome>,
+}
+
+/// `12.3`, or `–` for a missing number.
+pub fn num(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.decimals$}"),
+        _ => "–".to_string(),
+    }
+}
+
+/// Hours as `12.3 h` or `4.1 d`.
+pub fn hours(h: f64) -> String {
+    if !h.is_finite() {
+        "–".into()
+    } else if h >= 48.0 {
+        format!("{:.1} d", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+/// The tables of a batch report, as rows of cells: (title, intro, header, rows). Markdown and
+/// HTML render the same tables.
+pub struct Table {
+    pub id: &'static str,
+    pub title: String,
+    pub intro: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
+    let s = &r.summaries;
+    let st = &r.settings;
+    let mut t = Vec::new();
+    let find = |g: &str, l: &str| s.label_stats.iter().find(|x| x.group == g && x.label == l);
+    t.push(Table {
+        id: "cost",
+        title: "What one message costs".into(),
+        intro: format!(
+            "Excess charge is ∫(I − idle) dt over the event, in mA·ms (= µC); energy is that times the supply voltage. `{}` is the connection set-up, `{}` each later message; 95% confidence intervals of the mean (Student t).",
+            st.first_label, st.label
+        ),
+        header: [
+            "group", "files", "idle mA", "connect mA·ms", "message mA·ms", "message 95% CI", "n", "message mJ", "bytes", "µJ/byte",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: s
+            .groups
+            .iter()
+            .map(|g| {
+                let m = find(&g.group, &st.label);
+                vec![
+                    g.group.clone(),
+                    g.files.to_string(),
+                    num(Some(g.baseline_ma), 1),
+                    num(g.connect_excess_charge_ma_ms, 1),
+                    num(g.message_excess_charge_ma_ms, 1),
+                    m.map(|m| format!("{} – {}", num(m.excess_charge_ma_ms.ci95_low, 1), num(m.excess_charge_ma_ms.ci95_high, 1)))
+                        .unwrap_or_else(|| "–".into()),
+                    m.map(|m| m.n.to_string()).unwrap_or_else(|| "0".into()),
+                    num(g.message_energy_mj, 3),
+                    num(g.bytes_per_message, 0),
+                    num(g.message_uj_per_byte, 2),
+                ]
+            })
+            .collect(),
+    });
+    t.push(Table {
+        id: "labels",
+        title: "Per group and label".into(),
+        intro: "Every event, summarised. Duration runs from the idle level to the idle level (tails included); width is the time above the trigger level.".into(),
+        header: [
+            "group", "label", "n", "mean mA·ms", "sd", "95% CI", "median", "min", "max", "duration ms", "width ms", "energy mJ",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: s
+            .label_stats
+            .iter()
+            .map(|x| {
+                let e = &x.excess_charge_ma_ms;
+                vec![
+                    x.group.clone(),
+                    x.label.clone(),
+                    x.n.to_string(),
+                    num(Some(e.mean), 2),
+                    num(e.sd, 2),
+                    format!("{} – {}", num(e.ci95_low, 2), num(e.ci95_high, 2)),
+                    num(Some(e.median), 2),
+                    num(Some(e.min), 2),
+                    num(Some(e.max), 2),
+                    num(Some(x.duration_ms.mean), 2),
+                    num(Some(x.width_ms.mean), 2),
+                    num(Some(x.energy_mj.mean), 4),
+                ]
+            })
+            .collect(),
+    });
+    t.push(Table {
+        id: "compare",
+        title: format!("Comparisons of the {} cost", st.label),
+        intro: "Ratio of mean excess charge with a 95% CI (delta method on the log ratio) and Welch's t-test.".into(),
+        header: ["costlier", "cheaper", "ratio", "ratio 95% CI", "p (Welch)", "verdict"]
+            .map(String::from)
+            .to_vec(),
+        rows: s
+            .comparisons
+            .iter()
+            .map(|c| {
+                vec![
+                    c.a.clone(),
+                    c.b.clone(),
+                    num(c.ratio, 2),
+                    format!("{} – {}", num(c.ratio_ci95_low, 2), num(c.ratio_ci95_high, 2)),
+                    c.p_value.map(|p| if p < 1e-4 { "< 0.0001".into() } else { format!("{p:.4}") }).unwrap_or_else(|| "–".into()),
+                    c.note.clone(),
+                ]
+            })
+            .collect(),
+    });
+    let mut header = vec!["group".to_string()];
+    header.extend(
+        st.messages_per_connection
+            .iter()
+            .map(|n| format!("{n} per connection")),
+    );
+    t.push(Table {
+        id: "amortised",
+        title: "Amortised cost per message, mA·ms".into(),
+        intro: format!("(connect + (N − 1) × {}) / N: what each message costs when one connection carries N of them.", st.label),
+        header,
+        rows: s
+            .groups
+            .iter()
+            .map(|g| {
+                let mut row = vec![g.group.clone()];
+                row.extend(st.messages_per_connection.iter().map(|n| {
+                    num(g.amortised.iter().find(|a| a.messages == *n).map(|a| a.excess_charge_ma_ms), 1)
+                }));
+                row
+            })
+            .collect(),
+    });
+    let mut header = vec!["group".to_string()];
+    header.extend(
+        st.intervals_s
+            .iter()
+            .map(|t| format!("every {}", crate::units::fmt_duration(*t))),
+    );
+    t.push(Table {
+        id: "battery",
+        title: format!("Battery life on {:.0} mAh", st.battery_mah),
+        intro: format!(
+            "Average current = idle + {} charge / interval; in brackets the share spent on messages.",
+            st.label
+        ),
+        header,
+        rows: s
+            .groups
+            .iter()
+            .map(|g| {
+                let mut row = vec![g.group.clone()];
+                row.extend(g.battery.iter().map(|b| format!("{} ({:.2}%)", hours(b.life_h), 100.0 * b.message_share)));
+                row
+            })
+            .collect(),
+    });
+    t.push(Table {
+        id: "files",
+        title: "Files".into(),
+        intro: String::new(),
+        header: [
+            "file",
+            "group",
+            "format",
+            "samples",
+            "interval",
+            "idle mA",
+            "noise mA",
+            "bursts",
+            "events",
+            "unexplained bursts",
+            "unmatched events",
+            "warnings",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: r
+            .files
+            .iter()
+            .filter_map(|f| {
+                let x = f.result.as_ref()?;
+                Some(vec![
+                    f.file.clone(),
+                    f.group.clone(),
+                    x.format.clone(),
+                    x.samples.to_string(),
+                    crate::units::fmt_duration(x.sample_interval_s),
+                    num(Some(x.baseline_ma), 2),
+                    num(Some(x.noise_ma), 2),
+                    x.bursts.to_string(),
+                    x.attribution.events.len().to_string(),
+                    x.attribution.unexplained_bursts.len().to_string(),
+                    x.attribution.unmatched_events.len().to_string(),
+                    x.warnings.len().to_string(),
+                ])
+            })
+            .collect(),
+    });
+    let failed: Vec<Vec<String>> = r
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| vec![f.file.clone(), e.clone()]))
+        .collect();
+    if !failed.is_empty() {
+        t.push(Table {
+            id: "failed",
+            title: "Files that failed".into(),
+            intro: "These files are left out of every number above.".into(),
+            header: vec!["file".into(), "error".into()],
+            rows: failed,
+        });
+    }
+    let mut unexplained = Vec::new();
+    for f in &r.files {
+        if let Some(x) = &f.result {
+            for b in &x.attribution.unexplained_bursts {
+                unexplained.push(vec![f.file.clone(), "burst".into(), format!("burst {b}")]);
+            }
+            for (t, l) in &x.attribution.unmatched_events {
+                unexplained.push(vec![
+                    f.file.clone(),
+                    "event".into(),
+                    format!("{l} at {t:.4} s, no burst"),
+                ]);
+            }
+        }
+    }
+    if !unexplained.is_empty() {
+        t.push(Table {
+            id: "unmatched",
+            title: "Bursts without events, events without bursts".into(),
+            intro: String::new(),
+            header: vec!["file".into(), "what".into(), "detail".into()],
+            rows: unexplained,
+        });
+    }
+    let warnings: Vec<Vec<String>> = r
+        .files
+        .iter()
+        .filter_map(|f| f.result.as_ref().map(|x| (f, x)))
+        .flat_map(|(f, x)| {
+            x.warnings
+                .iter()
+                .map(move |w| vec![f.file.clone(), w.code.clone(), w.message.clone()])
+        })
+        .collect();
+    if !warnings.is_empty() {
+        t.push(Table {
+            id: "warnings",
+            title: "Measurement warnings".into(),
+            intro: String::new(),
+            header: vec!["file".into(), "code".into(), "warning".into()],
+            rows: warnings,
+        });
+    }
+    t
+}
+
+/// summary.csv: one row per group and label. The first nine columns are a contract.
+pub fn summary_csv(r: &BatchReport) -> String {
+    let mut out = String::from(
+        "group,label,n,mean_excess_charge_ma_ms,sd_excess_charge_ma_ms,ci95_low_excess_charge_ma_ms,ci95_high_excess_charge_ma_ms,mean_duration_ms,mean_energy_mj,median_excess_charge_ma_ms,min_excess_charge_ma_ms,max_excess_charge_ma_ms,sd_duration_ms,mean_width_ms,sd_energy_mj,ci95_low_energy_mj,ci95_high_energy_mj\n",
+    );
+    let o = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(|x| x.to_string())
+            .unwrap_or_default()
+    };
+    for x in &r.summaries.label_stats {
+        let e = &x.excess_charge_ma_ms;
+        out.push_str(
+            &[
+                csv::field(&x.group),
+                csv::field(&x.label),
+                x.n.to_string(),
+                o(Some(e.mean)),
+                o(e.sd),
+                o(e.ci95_low),
+                o(e.ci95_high),
+                o(Some(x.duration_ms.mean)),
+                o(Some(x.energy_mj.mean)),
+                o(Some(e.median)),
+                o(Some(e.min)),
+                o(Some(e.max)),
+                o(x.duration_ms.sd),
+                o(Some(x.width_ms.mean)),
+                o(x.energy_mj.sd),
+                o(x.energy_mj.ci95_low),
+                o(x.energy_mj.ci95_high),
+            ]
+            .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! Attribute: bursts become labelled events (a connection set-up, each message), from a
+//! schedule or an events file (a device log). Unmatched events and unexplained bursts are kept
+//! and reported, never dropped.
+
+pub mod events_file;
+
+use crate::detect::Burst;
+use crate::error::Result;
+use serde::Serialize;
+
+/// Where the labels come from.
+#[derive(Debug, Clone)]
+pub enum LabelSource {
+    /// Every burst is its own event, labelled `burst`.
+    Bursts,
+    /// Bursts in the first period (counted from the first burst) are `first_label`, later ones
+    /// `label`; bursts in the same period form one event.
+    Schedule {
+        period_s: f64,
+        first_label: String,
+        label: String,
+    },
+    /// A `time_s,label` file: each burst goes to the latest event at or before its start
+    /// (within `tolerance_s`), if it starts within `window_s` of it.
+    EventsFile {
+        path: String,
+        /// Added to the file's times; None estimates it.
+        offset_s: Option<f64>,
+        tolerance_s: f64,
+        window_s: f64,
+    },
+}
+
+/// A labelled event: one or more bursts. Charges in mA·ms, energy in mJ.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub index: usize,
+    pub label: String,
+    /// The event's own time (log line), trace clock, s.
+    pub time_s: Option<f64>,
+    /// Indices of its bursts.
+    pub bursts: Vec<usize>,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub duration_ms: f64,
+    pub width_ms: f64,
+    pub peak_ma: f64,
+    pub excess_charge_ma_ms: f64,
+    pub charge_ma_ms: f64,
+    pub energy_mj: f64,
+}
+
+/// An event from a log that no burst explains.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmatchedEvent {
+    pub time_s: f64,
+    pub label: String,
+}
+
+/// The outcome of attributing one trace's bursts.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Attribution {
+    /// `bursts`, `schedule` or `events`.
+    pub source: String,
+    pub events: Vec<Event>,
+    /// Bursts that belong to no event.
+    pub unexplained_bursts: Vec<usize>,
+    pub unmatched_events: Vec<UnmatchedEvent>,
+    /// Events-file clock offset used, s (trace time = log time + offset).
+    pub offset_s: Option<f64>,
+}
+
+/// Merge bursts into one event.
+pub fn event_of(index: usize, label: &str, time_s: Option<f64>, bursts: &[&Burst]) -> Event {
+    let start_s = bursts
+        .iter()
+        .map(|b| b.start_s)
+        .fold(f64::INFINITY, f64::min);
+    let end_s = bursts
+        .iter()
+        .map(|b| b.end_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    Event {
+        index,
+        label: label.to_string(),
+        time_s,
+        bursts: bursts.iter().map(|b| b.index).collect(),
+        start_s,
+        end_s,
+        duration_ms: (end_s - start_s) * 1e3,
+        width_ms: bursts.iter().map(|b| b.width_ms).sum(),
+        peak_ma: bursts
+            .iter()
+            .map(|b| b.peak_ma)
+            .fold(f64::NEG_INFINITY, f64::max),
+        excess_charge_ma_ms: bursts.iter().map(|b| b.excess_charge_ma_ms).sum(),
+        charge_ma_ms: bursts.iter().map(|b| b.charge_ma_ms).sum(),
+        energy_mj: bursts.iter().map(|b| b.energy_mj).sum(),
+    }
+}
+
+/// Label the bursts of one trace.
+pub fn attribute(bursts: &[Burst], source: &LabelSource) -> Result<Attribution> {
+    match source {
+        LabelSource::Bursts => Ok(Attribution {
+            source: "bursts".into(),
+            events: bursts
+                .iter()
+                .enumerate()
+                .map(|(k, b)| event_of(k, "burst", None, &[b]))
+                .collect(),
+            ..Attribution::default()
+        }),
+        LabelSource::Schedule {
+            period_s,
+            first_label,
+            label,
+        } => Ok(schedule(bursts, *period_s, first_label, label)),
+        LabelSource::EventsFile {
+            path,
+            offset_s,
+            tolerance_s,
+            window_s,
+        } => {
+            let log = events_file::read(path)?;
+            Ok(events_file::attribute(
+                bursts,
+                &log,
+                *offset_s,
+                *tolerance_s,
+                *window_s,
+            ))
+        }
+    }
+}
+
+/// Group bursts by period, counted from the first burst's start (rounded, so ±half a period of
+/// jitter is tolerated).
+pub fn schedule(bursts: &[Burst], period_s: f64, first_label: &str, label: &str) -> Attribution {
+    let mut events = Vec::new();
+    if let Some(first) = bursts.first() {
+        let anchor = first.start_s;
+        let mut current: Vec<&Burst> = Vec::new();
+        let mut current_k = 0i64;
+        for b in bursts {
+            let k = ((b.start_s - anchor) / period_s).round() as i64;
+            if k != current_k && !current.is_empty() {
+                let l = if current_k == 0 { first_label } else { label };
+                events.push(event_of(events.len(), l, None, &current));
+                current.clear();
+            }
+            current_k = k;
+            current.push(b);
+        }
+        if !current.is_empty() {
+            let l = if current_k == 0 { first_label } else { label };
+            events.push(event_of(events.len(), l, None, &current));
+        }
+    }
+    Attribution {
+        source: "schedule".into(),
+        events,
+        ..Attribution::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn burst(index: usize, start_s: f64, excess: f64) -> Burst {
+        Burst {
+            index,
+            start_s,
+            end_s: start_s + 0.01,
+            duration_ms: 10.0,
+            width_ms: 8.0,
+            peak_ma: 230.0,
+            mean_ma: 200.0,
+            excess_charge_ma_ms: excess,
+            charge_ma_ms: excess + 1700.0,
+            energy_mj: excess * 5e-3,
+            samples: 100,
+            cut_start: false,
+            cut_end: false,
+        }
+    }
+
+    #[test]
+    fn schedule_groups_by_period() {
+        // A connect in two parts, then messages with jitter; one period has no burst.
+        let b = [
+            burst(0, 0.20, 3000.0),
+            burst(1, 0.26, 2000.0),
+            burst(2, 1.21, 400.0),
+            burst(3, 2.19, 410.0),
+            burst(4, 4.22, 390.0),
+        ];
+        let a = schedule(&b, 1.0, "connect", "message");
+        let labels: Vec<_> = a.events.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(labels, ["connect", "message", "message", "message"]);
+        assert_eq!(a.events[0].bursts, [0, 1]);
+        assert_eq!(a.events[0].excess_charge_ma_ms, 5000.0);
+        assert_eq!(a.events[3].bursts, [4]);
+    }
+}

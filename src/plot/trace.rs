@@ -1,0 +1,155 @@
+//! The trace chart: current against time from a min/max envelope, with the baseline, the
+//! trigger level, and each burst shaded and labelled with its excess charge.
+
+use super::{color, e, Chart};
+use crate::analysis::Analysis;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub struct TraceChart<'a> {
+    pub analysis: &'a Analysis,
+    /// (time at column centre, min, max) per pixel column; None where there is no sample.
+    pub columns: Vec<Option<(f64, f64, f64)>>,
+    pub window: (f64, f64),
+}
+
+impl Chart for TraceChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let a = self.analysis;
+        root.fill(&WHITE).map_err(e)?;
+        let (t0, t1) = self.window;
+        let lo = self
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| c.1)
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| c.2)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+            (lo, hi)
+        } else {
+            (0.0, 1.0)
+        };
+        let pad = ((hi - lo) * 0.08).max(1e-9);
+        let (y0, y1) = (
+            lo.min(a.baseline_ma) - pad,
+            hi.max(a.baseline_ma + a.threshold_ma) + 2.0 * pad,
+        );
+        let name = std::path::Path::new(&a.file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&a.file);
+        let visible: Vec<_> = a
+            .bursts
+            .iter()
+            .filter(|b| b.end_s >= t0 && b.start_s <= t1)
+            .collect();
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "{name}: {} bursts, idle {:.2} mA, {:.1} mA·ms in bursts",
+                    visible.len(),
+                    a.baseline_ma,
+                    visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
+                ),
+                ("sans-serif", 26),
+            )
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(t0..t1, y0..y1)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (s)")
+            .y_desc("current (mA)")
+            .axis_desc_style(("sans-serif", 20))
+            .label_style(("sans-serif", 16))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(e)?;
+        let burst_fill = color(1).mix(0.18);
+        chart
+            .draw_series(visible.iter().map(|b| {
+                Rectangle::new(
+                    [(b.start_s.max(t0), y0), (b.end_s.min(t1), y1)],
+                    burst_fill.filled(),
+                )
+            }))
+            .map_err(e)?;
+        // The envelope: a vertical stroke per column from min to max, joined column to column.
+        let line = color(0).stroke_width(1);
+        let mut prev: Option<(f64, f64, f64)> = None;
+        let mut segs = Vec::new();
+        for c in &self.columns {
+            match (c, prev) {
+                (Some(c), Some(p)) => {
+                    segs.push(vec![(c.0, c.1), (c.0, c.2)]);
+                    segs.push(vec![(p.0, 0.5 * (p.1 + p.2)), (c.0, 0.5 * (c.1 + c.2))]);
+                }
+                (Some(c), None) => segs.push(vec![(c.0, c.1), (c.0, c.2)]),
+                _ => {}
+            }
+            prev = *c;
+        }
+        chart
+            .draw_series(segs.into_iter().map(|s| PathElement::new(s, line)))
+            .map_err(e)?
+            .label("current (min/max per pixel)")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color(0).stroke_width(2))
+            });
+        let base = a.baseline_ma;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(t0, base), (t1, base)],
+                color(2).stroke_width(2),
+            )))
+            .map_err(e)?
+            .label(format!("idle {:.2} mA", base))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(2).stroke_width(2)));
+        let thr = base + a.threshold_ma;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(t0, thr), (t1, thr)],
+                8,
+                6,
+                color(3).stroke_width(2),
+            ))
+            .map_err(e)?
+            .label(format!("burst trigger +{:.2} mA", a.threshold_ma))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(3).stroke_width(2)));
+        // Labels, as many as fit without overlapping (about one per 110 px).
+        let (w, _) = root.dim_in_pixel();
+        let min_gap = (t1 - t0) * 110.0 / w.max(1) as f64;
+        let mut last = f64::NEG_INFINITY;
+        let style = ("sans-serif", 15).into_font().color(&BLACK);
+        for b in &visible {
+            let x = b.start_s.max(t0);
+            if x - last >= min_gap {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{:.1} mA·ms", b.excess_charge_ma_ms),
+                        (x, y1 - pad * 0.4),
+                        style.clone(),
+                    )))
+                    .map_err(e)?;
+                last = x;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 16))
+            .draw()
+            .map_err(e)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,140 @@
+//! events.parquet and summary.parquet, written with polars (zstd).
+
+use super::BatchReport;
+use crate::error::{Error, Result};
+use polars::prelude::*;
+
+fn write(df: &mut DataFrame) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)
+        .map_err(|e| Error::output("parquet", format!("cannot encode: {e}")))?;
+    Ok(buf)
+}
+
+fn frame(cols: Vec<Column>) -> Result<DataFrame> {
+    DataFrame::new_infer_height(cols)
+        .map_err(|e| Error::output("parquet", format!("cannot build a table: {e}")))
+}
+
+/// One row per event.
+pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
+    let mut file = Vec::new();
+    let mut group = Vec::new();
+    let mut label = Vec::new();
+    let mut index = Vec::new();
+    let mut bursts = Vec::new();
+    let mut f64s: [Vec<f64>; 10] = Default::default();
+    let mut bytes = Vec::new();
+    for o in &r.files {
+        let Some(x) = &o.result else { continue };
+        for e in &x.attribution.events {
+            file.push(o.file.clone());
+            group.push(o.group.clone());
+            label.push(e.label.clone());
+            index.push(e.index as u32);
+            bursts.push(e.bursts as u32);
+            for (k, v) in [
+                e.start_s,
+                e.end_s,
+                e.duration_ms,
+                e.width_ms,
+                e.peak_ma,
+                e.excess_charge_ma_ms,
+                e.charge_ma_ms,
+                e.energy_mj,
+                x.baseline_ma,
+                x.supply_v,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                f64s[k].push(v);
+            }
+            bytes.push(o.bytes_per_message);
+        }
+    }
+    let names = [
+        "start_s",
+        "end_s",
+        "duration_ms",
+        "width_ms",
+        "peak_ma",
+        "excess_charge_ma_ms",
+        "charge_ma_ms",
+        "energy_mj",
+        "baseline_ma",
+        "supply_v",
+    ];
+    let mut cols = vec![
+        Column::new("file".into(), file),
+        Column::new("group".into(), group),
+        Column::new("label".into(), label),
+        Column::new("event_index".into(), index),
+        Column::new("bursts".into(), bursts),
+    ];
+    for (n, v) in names.iter().zip(f64s) {
+        cols.push(Column::new((*n).into(), v));
+    }
+    cols.push(Column::new("bytes_per_message".into(), bytes));
+    write(&mut frame(cols)?)
+}
+
+/// One row per group and label, the same columns as summary.csv.
+pub fn summary(r: &BatchReport) -> Result<Vec<u8>> {
+    let st = &r.summaries.label_stats;
+    let s = |f: &dyn Fn(&crate::summarize::LabelStats) -> Option<f64>| -> Vec<Option<f64>> {
+        st.iter().map(f).collect()
+    };
+    let cols = vec![
+        Column::new(
+            "group".into(),
+            st.iter().map(|x| x.group.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "label".into(),
+            st.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n".into(),
+            st.iter().map(|x| x.n as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mean_excess_charge_ma_ms".into(),
+            s(&|x| Some(x.excess_charge_ma_ms.mean)),
+        ),
+        Column::new(
+            "sd_excess_charge_ma_ms".into(),
+            s(&|x| x.excess_charge_ma_ms.sd),
+        ),
+        Column::new(
+            "ci95_low_excess_charge_ma_ms".into(),
+            s(&|x| x.excess_charge_ma_ms.ci95_low),
+        ),
+        Column::new(
+            "ci95_high_excess_charge_ma_ms".into(),
+            s(&|x| x.excess_charge_ma_ms.ci95_high),
+        ),
+        Column::new("mean_duration_ms".into(), s(&|x| Some(x.duration_ms.mean))),
+        Column::new("mean_energy_mj".into(), s(&|x| Some(x.energy_mj.mean))),
+        Column::new(
+            "median_excess_charge_ma_ms".into(),
+            s(&|x| Some(x.excess_charge_ma_ms.median)),
+        ),
+        Column::new(
+            "min_excess_charge_ma_ms".into(),
+            s(&|x| Some(x.excess_charge_ma_ms.min)),
+        ),
+        Column::new(
+            "max_excess_charge_ma_ms".into(),
+            s(&|x| Some(x.excess_charge_ma_ms.max)),
+        ),
+        Column::new("sd_duration_ms".into(), s(&|x| x.duration_ms.sd)),
+        Column::new("mean_width_ms".into(), s(&|x| Some(x.width_ms.mean))),
+        Column::new("sd_energy_mj".into(), s(&|x| x.energy_mj.sd)),
+        Column::new("ci95_low_energy_mj".into(), s(&|x| x.energy_mj.ci95_low)),
+        Column::new("ci95_high_energy_mj".into(), s(&|x| x.energy_mj.ci95_high)),
+    ];
+    write(&mut frame(cols)?)
+}

@@ -1,0 +1,346 @@
+//! `batch` and `merge` on the samples and on small generated folders.
+
+mod common;
+use common::*;
+use std::collections::HashMap;
+
+fn batch(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["batch"];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// summary.csv as rows of column → value.
+fn summary_rows(dir: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn row<'a>(
+    rows: &'a [HashMap<String, String>],
+    group: &str,
+    label: &str,
+) -> &'a HashMap<String, String> {
+    rows.iter()
+        .find(|r| r["group"] == group && r["label"] == label)
+        .unwrap_or_else(|| panic!("no row {group}/{label}"))
+}
+
+fn num(r: &HashMap<String, String>, col: &str) -> f64 {
+    r[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col}: {:?}", r[col]))
+}
+
+#[test]
+fn seed_samples_reproduce_the_seed() {
+    let dir = TempDir::new();
+    let out = dir.path("report");
+    let o = batch(&[
+        repo("samples/seed").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in [
+        "report.md",
+        "report.html",
+        "report.json",
+        "events.parquet",
+        "summary.parquet",
+        "summary.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let rows = summary_rows(&out);
+    for col in [
+        "group",
+        "label",
+        "n",
+        "mean_excess_charge_ma_ms",
+        "sd_excess_charge_ma_ms",
+        "ci95_low_excess_charge_ma_ms",
+        "ci95_high_excess_charge_ma_ms",
+        "mean_duration_ms",
+        "mean_energy_mj",
+    ] {
+        assert!(rows[0].contains_key(col), "summary.csv lacks {col}");
+    }
+    let msg = |g: &str| num(row(&rows, g, "message"), "mean_excess_charge_ma_ms");
+    // The seed's ordering of the steady cost.
+    assert!(msg("HTTPS") > msg("HTTP") && msg("HTTP") > msg("MQTTS") && msg("MQTTS") > msg("MQTT"));
+    for g in ["HTTP", "HTTPS", "MQTT", "MQTTS"] {
+        let c = row(&rows, g, "connect");
+        assert_eq!(num(c, "n"), 1.0);
+        assert_eq!(num(row(&rows, g, "message"), "n"), 9.0);
+        // About 64 mA × 70–80 ms.
+        let q = num(c, "mean_excess_charge_ma_ms");
+        assert!((64.0 * 65.0..64.0 * 88.0).contains(&q), "{g} connect {q}");
+        // Energy at the manifest's 5 V.
+        assert!((num(c, "mean_energy_mj") - q * 5.0 / 1e3).abs() < 1e-9 * q);
+    }
+    // The lesson is in the report, in numbers.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("idle current"), "{md}");
+    assert!(md.contains("more than 10%"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let spread = f(&json["summaries"]["lesson"]["life_spread"][0][1]);
+    assert!(
+        spread < 0.01,
+        "at 1 s the protocol changes battery life by {spread}"
+    );
+    // A second run refuses to overwrite; --force replaces.
+    let o = batch(&[
+        repo("samples/seed").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    let o = batch(&[
+        repo("samples/seed").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn statistics_match_an_independent_computation() {
+    let dir = TempDir::new();
+    let out = dir.path("r");
+    let o = batch(&[
+        repo("samples/seed").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let rows = summary_rows(&out);
+    for file in json["files"].as_array().unwrap() {
+        let group = file["group"].as_str().unwrap();
+        let x: Vec<f64> = file["result"]["attribution"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["label"] == "message")
+            .map(|e| f(&e["excess_charge_ma_ms"]))
+            .collect();
+        assert_eq!(x.len(), 9);
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        // t(0.975, 8) = 2.306004 from tables.
+        let half = 2.306004 * sd / n.sqrt();
+        let r = row(&rows, group, "message");
+        assert!((num(r, "mean_excess_charge_ma_ms") - mean).abs() < 1e-9 * mean);
+        assert!((num(r, "sd_excess_charge_ma_ms") - sd).abs() < 1e-9 * sd);
+        assert!((num(r, "ci95_low_excess_charge_ma_ms") - (mean - half)).abs() < 1e-5 * mean);
+        assert!((num(r, "ci95_high_excess_charge_ma_ms") - (mean + half)).abs() < 1e-5 * mean);
+    }
+}
+
+#[test]
+fn a_corrupt_file_is_reported_and_the_rest_goes_on() {
+    let dir = TempDir::new();
+    let folder = dir.path("run/protoA");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, seed) in [("a1.csv", "1"), ("a2.csv", "2")] {
+        let o = run(&[
+            "synth",
+            "--burst",
+            "0.1:6:64",
+            "--burst",
+            "1.1:6:64",
+            "--burst",
+            "2.1:6:64",
+            "--duration",
+            "3s",
+            "--seed",
+            seed,
+            "-o",
+            folder.join(name).to_str().unwrap(),
+        ]);
+        assert!(o.status.success());
+        std::fs::remove_file(folder.join(format!("{name}.truth.json"))).unwrap();
+    }
+    std::fs::write(
+        folder.join("broken.csv"),
+        "time_s,current_ma\n0,1\n0.001,abc\n0.002,3\n",
+    )
+    .unwrap();
+    let out = dir.path("report");
+    let o = batch(&[
+        dir.path("run").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--period",
+        "1s",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.csv:3:2:"), "{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Files that failed") && md.contains("broken.csv"));
+    let rows = summary_rows(&out);
+    // Group from the folder name; both good files counted (2 × 2 messages).
+    assert_eq!(num(row(&rows, "protoA", "message"), "n"), 4.0);
+}
+
+#[test]
+fn shards_merge_into_the_whole() {
+    let dir = TempDir::new();
+    let seed = repo("samples/seed");
+    let whole = dir.path("whole");
+    assert!(batch(&[
+        seed.to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+        "-q"
+    ])
+    .status
+    .success());
+    for i in 1..=3 {
+        let o = batch(&[
+            seed.to_str().unwrap(),
+            "--out",
+            dir.path(&format!("s{i}")).to_str().unwrap(),
+            "--shard",
+            &format!("{i}/3"),
+            "-q",
+        ]);
+        assert!(o.status.success());
+    }
+    let merged = dir.path("merged");
+    let o = run(&[
+        "merge",
+        "--out",
+        merged.to_str().unwrap(),
+        dir.path("s1").to_str().unwrap(),
+        dir.path("s2").to_str().unwrap(),
+        dir.path("s3").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(whole.join("summary.csv")).unwrap(),
+        std::fs::read_to_string(merged.join("summary.csv")).unwrap()
+    );
+}
+
+#[test]
+fn events_parquet_has_one_row_per_event() {
+    use polars::prelude::*;
+    let dir = TempDir::new();
+    let out = dir.path("r");
+    assert!(batch(&[
+        repo("samples/seed").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q"
+    ])
+    .status
+    .success());
+    let df = ParquetReader::new(std::fs::File::open(out.join("events.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(df.height(), 40);
+    for c in [
+        "file",
+        "group",
+        "label",
+        "start_s",
+        "duration_ms",
+        "excess_charge_ma_ms",
+        "energy_mj",
+    ] {
+        assert!(df.column(c).is_ok(), "events.parquet lacks {c}");
+    }
+    let s = ParquetReader::new(std::fs::File::open(out.join("summary.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(s.height(), 8);
+}
+
+#[test]
+fn events_file_with_a_clock_offset() {
+    // Bursts at 0.2, 1.2, 2.2 s; a device log whose clock is 1000 s ahead, with one extra
+    // logged event that has no burst.
+    let dir = TempDir::new();
+    let folder = dir.path("run/dev");
+    std::fs::create_dir_all(&folder).unwrap();
+    let trace = folder.join("t.csv");
+    assert!(run(&[
+        "synth",
+        "--burst",
+        "0.2:6:64",
+        "--burst",
+        "1.2:30:64",
+        "--burst",
+        "2.2:6:64",
+        "--duration",
+        "3.5s",
+        "-o",
+        trace.to_str().unwrap()
+    ])
+    .status
+    .success());
+    std::fs::remove_file(folder.join("t.csv.truth.json")).unwrap();
+    let log = dir.write(
+        "log.csv",
+        b"time_s,label\n1000.199,connect\n1001.199,publish\n1002.199,publish\n1003.199,publish\n",
+    );
+    let out = dir.path("r");
+    let o = batch(&[
+        dir.path("run").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--events",
+        log.to_str().unwrap(),
+        "--label",
+        "publish",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let a = &json["files"][0]["result"]["attribution"];
+    assert!(
+        (f(&a["offset_s"]) + 999.999).abs() < 0.002,
+        "{}",
+        a["offset_s"]
+    );
+    assert_eq!(a["events"].as_array().unwrap().len(), 3);
+    assert_eq!(a["unmatched_events"].as_array().unwrap().len(), 1);
+    let rows = summary_rows(&out);
+    assert_eq!(num(row(&rows, "dev", "publish"), "n"), 2.0);
+}
