@@ -46,6 +46,26 @@ measure() { # name, command...: best wall time of 3 runs, and peak RSS
 }
 
 measure analyze "$bin" analyze "$trace" -q -f json
+measure plot "$bin" plot "$trace" -o "$dir/trace.png"
+awk -v a="$t_analyze" -v p="$t_plot" 'BEGIN { printf "plot takes %.2fx the time of analyze (target at most 1.5x)\n", p / a }'
+
+# batch over 1000 small files: one job against two.
+small="$dir/small"
+if [ ! -d "$small/g" ] || [ "$(ls "$small/g" | wc -l)" -lt 1000 ]; then
+  echo "generating 1000 small traces in $small/g..."
+  mkdir -p "$small/g"
+  for k in $(seq 1 1000); do
+    "$bin" synth --every 0.25s --at 0.05 --on-ms 6 --first-on-ms 40 --duration 1s --sample-interval 100us \
+      --seed "$k" -o "$small/g/t$k.csv"
+    rm -f "$small/g/t$k.csv.truth.json"
+  done
+fi
+trace_bytes=$bytes trace_rows=$rows
+bytes=$(du -sb "$small/g" | cut -f1) rows=$((1000 * 10001))
+measure batch_jobs1 "$bin" batch "$small" --out "$dir/report-j1" --force -q --period 0.25s --jobs 1
+measure batch_jobs2 "$bin" batch "$small" --out "$dir/report-j2" --force -q --period 0.25s --jobs 2
+awk -v a="$t_batch_jobs1" -v b="$t_batch_jobs2" 'BEGIN { printf "batch of 1000 files: 2 jobs are %.2fx faster than 1 (target 1.7x)\n", a / b }'
+bytes=$trace_bytes rows=$trace_rows
 py=""
 if command -v python3 > /dev/null; then
   if python3 -c "import pandas, numpy, polars" 2> /dev/null; then

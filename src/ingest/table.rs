@@ -87,7 +87,7 @@ pub fn find_block(head: &Head) -> Option<Block> {
                     .take(3)
                     .collect();
                 let alike = next.iter().filter(|w| ***w == Some(fields)).count();
-                let next_ok = alike >= next.len().min(2);
+                let next_ok = alike * 2 >= next.len();
                 if next_ok {
                     first = Some(i);
                     break;

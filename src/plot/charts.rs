@@ -136,7 +136,18 @@ impl Chart for BatteryChart<'_> {
             .filter(|g| g.message_excess_charge_ma_ms.is_some())
             .collect();
         let ints = &r.settings.intervals_s;
-        let lo_t = ints.iter().copied().fold(f64::INFINITY, f64::min).min(0.1) / 2.0;
+        let crossover = r
+            .summaries
+            .lesson
+            .as_ref()
+            .and_then(|l| l.crossover_interval_s);
+        let lo_t = ints
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .min(0.1)
+            .min(crossover.unwrap_or(f64::INFINITY))
+            / 2.0;
         let hi_t = ints.iter().copied().fold(0.0f64, f64::max).max(3600.0) * 2.0;
         let cap = r.settings.battery_mah;
         let life = |g: &crate::summarize::GroupSummary, t: f64| {
@@ -154,12 +165,13 @@ impl Chart for BatteryChart<'_> {
             .iter()
             .map(|g| life(g, lo_t))
             .fold(f64::INFINITY, f64::min);
-        let y0 = if min_life.is_finite() {
-            (min_life * 0.8).max(max_life * 1e-4)
+        // A linear life axis from zero: how much the protocol matters is seen as distance.
+        let y0 = 0.0;
+        let max_life = if max_life > 0.0 && min_life.is_finite() {
+            max_life
         } else {
-            0.1
+            1.0
         };
-        let max_life = if max_life > y0 { max_life } else { y0 * 10.0 };
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("Battery life on {cap:.0} mAh against message interval"),
@@ -168,7 +180,7 @@ impl Chart for BatteryChart<'_> {
             .margin(20)
             .x_label_area_size(55)
             .y_label_area_size(90)
-            .build_cartesian_2d((lo_t..hi_t).log_scale(), (y0..max_life).log_scale())
+            .build_cartesian_2d((lo_t..hi_t).log_scale(), y0..max_life)
             .map_err(e)?;
         chart
             .configure_mesh()
@@ -330,6 +342,8 @@ impl Chart for DistributionChart<'_> {
                 }
             })
             .y_desc("excess charge (mA·ms = µC), log scale")
+            .y_labels(8)
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .axis_desc_style(("sans-serif", 20))
             .label_style(("sans-serif", 17))
             .draw()

@@ -120,8 +120,10 @@ pub fn fmt_seconds(s: f64) -> String {
         format!("{:.0} µs", s * 1e6)
     } else if a < 1.0 {
         format!("{:.1} ms", s * 1e3)
-    } else if a < 120.0 {
+    } else if a < 10.0 {
         format!("{s:.2} s")
+    } else if a < 120.0 {
+        format!("{s:.0} s")
     } else if a < 7200.0 {
         format!("{:.0} min", s / 60.0)
     } else {

@@ -52,8 +52,9 @@ impl Chart for TraceChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{name}: {} bursts, idle {:.2} mA, {:.1} mA·ms in bursts",
+                    "{name}: {} burst{}, idle {:.2} mA, {:.1} mA·ms in bursts",
                     visible.len(),
+                    if visible.len() == 1 { "" } else { "s" },
                     a.baseline_ma,
                     visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
                 ),
