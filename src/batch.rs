@@ -96,6 +96,8 @@ pub struct FileResult {
     pub duration_s: f64,
     pub baseline_ma: f64,
     pub noise_ma: f64,
+    /// ADC or print step of the current, when the values sit on a grid, mA.
+    pub quantisation_ma: Option<f64>,
     pub threshold_ma: f64,
     pub supply_v: f64,
     pub bursts: usize,
@@ -391,6 +393,7 @@ pub fn run_job(job: &Job) -> FileOutcome {
             duration_s: a.totals.duration_s,
             baseline_ma: a.baseline_ma,
             noise_ma: a.noise_ma,
+            quantisation_ma: a.quantisation_ma,
             threshold_ma: a.threshold_ma,
             supply_v: a.supply_v,
             bursts: a.bursts.len(),

@@ -25,7 +25,7 @@ pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
     let mut label = Vec::new();
     let mut index = Vec::new();
     let mut bursts = Vec::new();
-    let mut f64s: [Vec<f64>; 10] = Default::default();
+    let mut f64s: [Vec<f64>; 12] = Default::default();
     let mut bytes = Vec::new();
     for o in &r.files {
         let Some(x) = &o.result else { continue };
@@ -46,6 +46,8 @@ pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
                 e.energy_mj,
                 x.baseline_ma,
                 x.supply_v,
+                x.noise_ma,
+                x.sample_interval_s,
             ]
             .into_iter()
             .enumerate()
@@ -66,6 +68,8 @@ pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
         "energy_mj",
         "baseline_ma",
         "supply_v",
+        "noise_ma",
+        "sample_interval_s",
     ];
     let mut cols = vec![
         Column::new("file".into(), file),
