@@ -217,12 +217,7 @@ fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
     let span = size.saturating_sub(SURVEY_WINDOW_BYTES);
     for k in 0..SURVEY_WINDOWS {
         let offset = span * k / (SURVEY_WINDOWS - 1);
-        let Ok(mut r) = SampleReader::open_window(
-            &source.path,
-            source.layout.clone(),
-            offset,
-            SURVEY_WINDOW_BYTES,
-        ) else {
+        let Ok(mut r) = source.window(offset, SURVEY_WINDOW_BYTES) else {
             continue;
         };
         if offset == 0 {
@@ -269,7 +264,7 @@ pub fn analyze_file_with(
     let cal = opts.calibration;
 
     // Pass 1, the survey: the whole file when small, windows spread over it when large.
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let size = source.size();
     // The limit can be lowered through the environment, for tests of the sampled survey.
     let full_limit = std::env::var("SHUNTSCOPE_SURVEY_FULL_BYTES")
         .ok()

@@ -73,7 +73,16 @@ Examples:
 Kinds: trace and gallery take a trace file (gallery also a report folder); compare, battery and
 distribution take a batch report folder.")]
     Plot(PlotArgs),
-    /// List the input formats shuntscope recognises.
+    /// Show how a file is read: format, columns, units, time base, samples, first and last values.
+    Inspect(InspectArgs),
+    /// Write a trace in normalised form: time_s, then voltage_v (or current_ma), as CSV or Parquet.
+    #[command(after_help = "\
+Examples:
+  shuntscope convert scope.csv -o trace.parquet
+  shuntscope convert DATA16.CSV --sample-interval 1ms --zero-px 25 -o nano.csv
+  shuntscope convert scope.csv.gz --shunt-ohms 0.47 -o current.csv   (writes current_ma)")]
+    Convert(ConvertArgs),
+    /// List the input formats shuntscope recognises, and what each needs from the user.
     Formats,
 }
 
@@ -123,8 +132,8 @@ pub struct IngestArgs {
     #[arg(long, value_name = "NAME|N")]
     pub time_col: Option<String>,
 
-    /// The value column, by header name or 1-based number.
-    #[arg(long, value_name = "NAME|N")]
+    /// The value column (the channel, in a file with several), by header name or 1-based number.
+    #[arg(long, visible_alias = "channel", value_name = "NAME|N")]
     pub value_col: Option<String>,
 
     /// Unit of the value column: V, mV, uV (shunt voltage) or A, mA, uA, nA (current).
@@ -272,6 +281,36 @@ pub struct BatchArgs {
 
     #[command(flatten)]
     pub detect: DetectArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InspectArgs {
+    /// The file (`-` for standard input; .gz and .zst are decompressed).
+    pub file: String,
+
+    /// Output format (table or json).
+    #[arg(short = 'f', long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConvertArgs {
+    /// The file (`-` for standard input; .gz and .zst are decompressed).
+    pub file: String,
+
+    /// The output: .csv or .parquet.
+    #[arg(short = 'o', long)]
+    pub output: String,
+
+    /// Convert shunt voltage to current on this resistance (writes current_ma).
+    #[arg(long, value_name = "OHMS")]
+    pub shunt_ohms: Option<f64>,
+
+    #[command(flatten)]
+    pub ingest: IngestArgs,
 }
 
 /// What `plot` draws.

@@ -14,6 +14,8 @@ fn main() {
         Command::Merge(a) => cmd::batch::merge(a),
         Command::Plot(a) => cmd::plot::run(a),
         Command::Formats => cmd::formats::run(),
+        Command::Inspect(a) => cmd::inspect::inspect(a),
+        Command::Convert(a) => cmd::inspect::convert(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

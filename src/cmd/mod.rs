@@ -3,5 +3,6 @@
 pub mod analyze;
 pub mod batch;
 pub mod formats;
+pub mod inspect;
 pub mod plot;
 pub mod synth;

@@ -194,14 +194,102 @@ pub const FORMATS: &[Format] = &[
 /// A file with its detected layout; open it as often as the analysis needs passes.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// The file as the user named it (`-` for standard input).
     pub path: String,
+    /// Where its bytes are: the file itself, or a decompressed or spooled copy.
+    data: std::sync::Arc<Data>,
     pub layout: Layout,
 }
 
+/// The bytes a source reads.
+#[derive(Debug)]
+enum Data {
+    File(std::path::PathBuf),
+    /// A temporary copy, deleted when the last reader is gone.
+    Spooled(tempfile::TempPath),
+}
+
+impl Data {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Data::File(p) => p,
+            Data::Spooled(t) => t,
+        }
+    }
+}
+
+/// A compressed file may expand this much (beyond 1 GiB) before it is taken for a bomb.
+const MAX_EXPANSION: u64 = 1000;
+
+/// Copy a stream into a temporary file, so that the analysis can read it twice. Standard input
+/// and `.gz`/`.zst` files go through here: memory stays one buffer, disk holds the copy.
+fn spool(display: &str, mut input: Box<dyn Read>, limit: Option<u64>) -> Result<Data> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".shuntscope-input-")
+        .tempfile()
+        .map_err(|e| Error::input(display, format!("cannot make a temporary copy: {e}")))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::input(
+                    display,
+                    format!("cannot read (or decompress): {}", io_reason(&e)),
+                ))
+            }
+        };
+        total += n as u64;
+        if limit.is_some_and(|l| total > l) {
+            return Err(Error::input(
+                display,
+                format!(
+                    "decompresses to more than {} MB, over {MAX_EXPANSION}× its size: refused as a likely decompression bomb",
+                    limit.unwrap_or(0) / 1_000_000
+                ),
+            ));
+        }
+        std::io::Write::write_all(tmp.as_file_mut(), &buf[..n])
+            .map_err(|e| Error::input(display, format!("cannot write a temporary copy: {e}")))?;
+    }
+    Ok(Data::Spooled(tmp.into_temp_path()))
+}
+
+/// Open a named input: `-` is standard input, `.gz` and `.zst` are decompressed on the way.
+fn open_data(path: &str) -> Result<Data> {
+    let lower = path.to_ascii_lowercase();
+    if path == "-" {
+        return spool(path, Box::new(std::io::stdin()), None);
+    }
+    if !(lower.ends_with(".gz") || lower.ends_with(".zst")) {
+        return Ok(Data::File(path.into()));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let limit = Some(size.saturating_mul(MAX_EXPANSION).max(1 << 30));
+    let reader: Box<dyn Read> = if lower.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(
+            zstd::stream::read::Decoder::new(file)
+                .map_err(|e| Error::input(path, format!("not a zstd file: {e}")))?,
+        )
+    };
+    spool(path, reader, limit)
+}
+
 impl Source {
-    /// Read the file's head, pick a format and lay the file out. Cost: one read of at most 64 KiB.
+    /// Read the file's head, pick a format and lay the file out. Cost: one read of at most 64 KiB
+    /// (and, for standard input or compressed files, one copy into a temporary file).
     pub fn open(path: &str, opts: &IngestOptions) -> Result<Source> {
-        let head = read_head(path)?;
+        let data = open_data(path)?;
+        let head = read_head(path, data.path())?;
         if head.lines.iter().all(|l| l.text.trim().is_empty()) {
             return Err(Error::input(path, "the file is empty"));
         }
@@ -248,13 +336,37 @@ impl Source {
         let layout = (format.layout)(&head, path, opts).map_err(|e| e.in_file(path))?;
         Ok(Source {
             path: path.to_string(),
+            data: std::sync::Arc::new(data),
             layout,
         })
     }
 
+    /// The file the bytes are read from (a temporary copy for piped or compressed input).
+    pub fn data_path(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    /// Size of the bytes to read, if known.
+    pub fn size(&self) -> u64 {
+        std::fs::metadata(self.data.path())
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
     /// A fresh streaming reader over the whole file.
     pub fn reader(&self) -> Result<reader::SampleReader> {
-        reader::SampleReader::open(&self.path, self.layout.clone())
+        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone())
+    }
+
+    /// A reader over a window of the file (see [`reader::SampleReader::open_window`]).
+    pub fn window(&self, offset: u64, len: u64) -> Result<reader::SampleReader> {
+        reader::SampleReader::open_window(
+            &self.path,
+            self.data.path(),
+            self.layout.clone(),
+            offset,
+            len,
+        )
     }
 
     /// What the reader chose, for reports.
@@ -280,8 +392,8 @@ impl Source {
     }
 }
 
-fn read_head(path: &str) -> Result<Head> {
-    let file = std::fs::File::open(path)
+fn read_head(path: &str, data: &std::path::Path) -> Result<Head> {
+    let file = std::fs::File::open(data)
         .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(Error::input(path, "is a directory, expected a trace file"));
@@ -323,6 +435,10 @@ pub fn is_skippable(text: &str) -> bool {
 /// Resolve a column given by name (case-insensitive, with or without its unit) or 1-based number.
 pub fn find_column(columns: &[String], wanted: &str, what: &str) -> Result<usize> {
     let w = wanted.trim();
+    // A header named like the request wins over a column number (Keysight names channels 1, 2).
+    if let Some(i) = columns.iter().position(|c| c.trim() == w) {
+        return Ok(i);
+    }
     if let Ok(n) = w.parse::<usize>() {
         if n >= 1 && n <= columns.len() {
             return Ok(n - 1);

@@ -340,17 +340,24 @@ pub struct SampleReader {
 }
 
 impl SampleReader {
-    pub fn open(path: &str, layout: Layout) -> Result<SampleReader> {
-        let file = std::fs::File::open(path)
+    /// Read `data`; errors name `path`, the file as the user gave it.
+    pub fn open(path: &str, data: &std::path::Path, layout: Layout) -> Result<SampleReader> {
+        let file = std::fs::File::open(data)
             .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
         Self::from_input(path, layout, Box::new(file))
     }
 
     /// A reader over `len` bytes from `offset`, starting at the first whole line after it, for
     /// sampling a large file. Line numbers in its errors are meaningless: callers ignore them.
-    pub fn open_window(path: &str, layout: Layout, offset: u64, len: u64) -> Result<SampleReader> {
+    pub fn open_window(
+        path: &str,
+        data: &std::path::Path,
+        layout: Layout,
+        offset: u64,
+        len: u64,
+    ) -> Result<SampleReader> {
         use std::io::{Seek, SeekFrom};
-        let mut file = std::fs::File::open(path)
+        let mut file = std::fs::File::open(data)
             .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::input(path, format!("cannot seek: {}", io_reason(&e))))?;

@@ -1,0 +1,237 @@
+//! `shuntscope inspect FILE` and `shuntscope convert FILE -o OUT`: how a file is read, and the
+//! normalised trace.
+
+use crate::calibrate::Calibration;
+use crate::cli::{ConvertArgs, InspectArgs};
+use crate::detect::Survey;
+use crate::error::{Error, Result};
+use crate::ingest::{IngestOptions, Source, FORMATS};
+use crate::output::AtomicFile;
+use crate::report::OutputFormat;
+use crate::trace::{Chunk, Quantity};
+use crate::units::fmt_duration;
+use serde::Serialize;
+use std::io::Write;
+
+fn ingest_options(i: &crate::cli::IngestArgs) -> IngestOptions {
+    super::analyze::options_from(i, &default_cal(), &default_detect()).ingest
+}
+
+fn default_cal() -> crate::cli::CalibrateArgs {
+    crate::cli::CalibrateArgs {
+        shunt_ohms: 0.47,
+        gain: 1.0,
+        offset_mv: 0.0,
+    }
+}
+
+fn default_detect() -> crate::cli::DetectArgs {
+    crate::cli::DetectArgs {
+        baseline_ma: None,
+        threshold_ma: None,
+        min_burst_ms: 0.0,
+        merge_gap_ms: 0.0,
+        supply_v: 5.0,
+    }
+}
+
+/// What `inspect` reports.
+#[derive(Serialize)]
+struct Inspection {
+    file: String,
+    format: String,
+    format_description: String,
+    input: crate::trace::TraceInfo,
+    samples: u64,
+    /// Unit of the values below: V or mA.
+    unit: &'static str,
+    first_time_s: f64,
+    last_time_s: f64,
+    median_interval_s: f64,
+    first_value: f64,
+    last_value: f64,
+    min_value: f64,
+    max_value: f64,
+    empty_cells_skipped: u64,
+}
+
+pub fn inspect(a: &InspectArgs) -> Result<i32> {
+    let source = Source::open(&a.file, &ingest_options(&a.ingest))?;
+    let mut reader = source.reader()?;
+    let mut chunk = Chunk::default();
+    let mut survey = Survey::default();
+    let (mut first, mut last) = (None, None);
+    while reader.next_chunk(&mut chunk)? {
+        if first.is_none() {
+            first = Some((chunk.time_s[0], chunk.value[0]));
+        }
+        if let (Some(&t), Some(&v)) = (chunk.time_s.last(), chunk.value.last()) {
+            last = Some((t, v));
+        }
+        survey.push(&chunk.time_s, &chunk.value);
+    }
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(Error::input(
+            &a.file,
+            format!(
+                "no data rows: expected numbers from line {} on",
+                source.layout.data_line
+            ),
+        ));
+    };
+    let info = source.info();
+    let unit = if info.quantity == Quantity::Voltage {
+        "V"
+    } else {
+        "mA"
+    };
+    let ins = Inspection {
+        file: a.file.clone(),
+        format: info.format.clone(),
+        format_description: FORMATS
+            .iter()
+            .find(|f| f.name == info.format)
+            .map(|f| f.description.to_string())
+            .unwrap_or_default(),
+        samples: reader.rows(),
+        unit,
+        first_time_s: first.0,
+        last_time_s: last.0,
+        median_interval_s: survey.median_interval_s(),
+        first_value: first.1,
+        last_value: last.1,
+        min_value: survey.min_ma,
+        max_value: survey.max_ma,
+        empty_cells_skipped: reader.empty_cells,
+        input: info,
+    };
+    if a.format == OutputFormat::Json {
+        let s = serde_json::to_string_pretty(&ins).map_err(|e| Error::usage(e.to_string()))?;
+        println!("{s}");
+        return Ok(0);
+    }
+    let i = &ins.input;
+    println!("file       {}", ins.file);
+    println!("format     {} ({})", ins.format, ins.format_description);
+    println!("dialect    {}, data from line {}", i.dialect, i.data_line);
+    println!(
+        "columns    {}",
+        i.columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("{} \"{c}\"", k + 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("time       {}", i.time_source);
+    println!(
+        "value      {} in {} ({:?}, read as {unit})",
+        i.value_column, i.value_unit, i.quantity
+    );
+    for s in &i.scaling {
+        println!("scaling    {s}");
+    }
+    for s in &i.assumptions {
+        println!("assumed    {s}");
+    }
+    println!(
+        "samples    {} from {} s to {} s, median interval {}",
+        ins.samples,
+        ins.first_time_s,
+        ins.last_time_s,
+        fmt_duration(ins.median_interval_s)
+    );
+    println!(
+        "first      {} s  {} {unit}",
+        ins.first_time_s, ins.first_value
+    );
+    println!(
+        "last       {} s  {} {unit}",
+        ins.last_time_s, ins.last_value
+    );
+    println!("range      {} to {} {unit}", ins.min_value, ins.max_value);
+    if ins.empty_cells_skipped > 0 {
+        println!(
+            "skipped    {} rows with an empty value cell",
+            ins.empty_cells_skipped
+        );
+    }
+    Ok(0)
+}
+
+pub fn convert(a: &ConvertArgs) -> Result<i32> {
+    let source = Source::open(&a.file, &ingest_options(&a.ingest))?;
+    let q = source.layout.quantity;
+    let cal = match a.shunt_ohms {
+        Some(r) => {
+            let c = Calibration {
+                shunt_ohms: r,
+                gain: 1.0,
+                offset_mv: 0.0,
+            };
+            c.validate()?;
+            Some(c)
+        }
+        None => None,
+    };
+    let value_name = match (q, cal) {
+        (Quantity::Voltage, None) => "voltage_v",
+        _ => "current_ma",
+    };
+    let lower = a.output.to_ascii_lowercase();
+    let mut reader = source.reader()?;
+    let mut chunk = Chunk::default();
+    if lower.ends_with(".parquet") {
+        use polars::prelude::*;
+        let file = AtomicFile::create(&a.output)?;
+        let schema = Schema::from_iter([
+            Field::new("time_s".into(), DataType::Float64),
+            Field::new(value_name.into(), DataType::Float64),
+        ]);
+        let mut file = file;
+        let err = |e: PolarsError| Error::output(&a.output, format!("cannot write Parquet: {e}"));
+        {
+            let mut w = ParquetWriter::new(file.writer())
+                .with_compression(ParquetCompression::Zstd(None))
+                .batched(&schema)
+                .map_err(err)?;
+            while reader.next_chunk(&mut chunk)? {
+                if let Some(c) = cal {
+                    c.to_ma(q, &mut chunk.value);
+                }
+                let df = DataFrame::new_infer_height(vec![
+                    Column::new("time_s".into(), std::mem::take(&mut chunk.time_s)),
+                    Column::new(value_name.into(), std::mem::take(&mut chunk.value)),
+                ])
+                .map_err(err)?;
+                w.write_batch(&df).map_err(err)?;
+            }
+            w.finish().map_err(err)?;
+        }
+        file.commit()?;
+    } else if lower.ends_with(".csv") {
+        let mut file = AtomicFile::create(&a.output)?;
+        writeln!(file.writer(), "time_s,{value_name}").map_err(|e| file.err(e))?;
+        let mut line = String::with_capacity(64);
+        while reader.next_chunk(&mut chunk)? {
+            if let Some(c) = cal {
+                c.to_ma(q, &mut chunk.value);
+            }
+            for (t, v) in chunk.time_s.iter().zip(&chunk.value) {
+                use std::fmt::Write as _;
+                line.clear();
+                let _ = writeln!(line, "{t},{v}");
+                file.writer()
+                    .write_all(line.as_bytes())
+                    .map_err(|e| file.err(e))?;
+            }
+        }
+        file.commit()?;
+    } else {
+        return Err(Error::usage(format!(
+            "-o {}: the output must end in .csv or .parquet",
+            a.output
+        )));
+    }
+    Ok(0)
+}
