@@ -145,34 +145,108 @@ fn siglent_metadata_block() {
 #[test]
 fn tektronix_key_value_block() {
     // 20-line key/value block, blank `,,` lines, `Label,,`, `TIME,CH1,CH2`, then 2979 rows.
-    // The unit is only in the metadata ("Vertical Units,V,V"), which the generic reader does
-    // not read: it must ask, not guess.
-    let p = fixture("tektronix-mdo4104c_head3000.csv");
-    let out = run(&["analyze", p.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--unit"));
-    let a = analyze_json(&p, &["--unit", "V"]);
+    // The unit is only in the metadata ("Vertical Units,V,V").
+    let a = analyze_json(&fixture("tektronix-mdo4104c_head3000.csv"), &[]);
+    assert_eq!(a["format"], "tektronix");
     assert_eq!(a["samples"], 2979);
+    assert_eq!(a["input"]["value_unit"], "V");
     assert!((f(&a["totals"]["duration_s"]) - (4.03e-4 - 3.4344e-4)).abs() < 1e-12);
+    assert!((f(&a["sample_interval_s"]) - 2e-8).abs() < 1e-15);
 }
 
 #[test]
-fn unitless_columns_ask_for_a_unit() {
-    for (name, col) in [
-        ("saleae-logic2-analog_head3000.csv", "ADC"),
-        ("joulescope-ui_statistics.csv", "current"),
-    ] {
-        let p = fixture(name);
-        let out = run(&["analyze", p.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(2), "{name}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(name) && err.contains(col) && err.contains("--unit"),
-            "{err}"
-        );
-    }
-    // Joulescope's `#time,current,...` header in a comment: with --unit A it reads 2 Hz data.
-    let a = analyze_json(&fixture("joulescope-ui_statistics.csv"), &["--unit", "A"]);
+fn saleae_and_joulescope_units_from_the_format() {
+    // Saleae analog exports are in volts: `Time [s],ADC,FUENTE CORRIENTE`, first row
+    // 0.000067442,-0.012,-0.011; 2999 rows.
+    let a = analyze_json(&fixture("saleae-logic2-analog_head3000.csv"), &[]);
+    assert_eq!(a["format"], "saleae-logic2");
+    assert_eq!(a["samples"], 2999);
+    assert_eq!(a["quantity"], "voltage");
+    // Joulescope statistics: `#time,current,voltage,...` in SI units, 2 Hz, 21 rows; current in A.
+    let a = analyze_json(&fixture("joulescope-ui_statistics.csv"), &[]);
+    assert_eq!(a["format"], "joulescope");
+    assert_eq!(a["samples"], 21);
     assert!((f(&a["sample_interval_s"]) - 0.5).abs() < 1e-12);
     assert_eq!(a["quantity"], "current");
+    // Trapezoid mean of the current column × 1000, computed with awk over the file:
+    // 433.459825 mA.
+    assert!(
+        (f(&a["totals"]["mean_ma"]) - 433.459825).abs() < 1e-6,
+        "{}",
+        a["totals"]["mean_ma"]
+    );
+}
+
+#[test]
+fn every_fixture_is_detected_as_its_format() {
+    for (file, format, extra) in [
+        (
+            "dso-nano-v3_DATA16.CSV",
+            "dso-nano-v3",
+            vec!["--sample-interval", "1ms", "--zero-px", "0"],
+        ),
+        ("rigol-ds1000z_2ch.csv", "rigol-ds1000z", vec![]),
+        ("rigol-ds1000z_1ch_head3000.csv", "rigol-ds1000z", vec![]),
+        ("rigol-ds1000e_2ch.csv", "rigol-ds1000e", vec![]),
+        (
+            "keysight-mso7034a_2ch.csv",
+            "keysight-infiniivision",
+            vec![],
+        ),
+        ("tektronix-mdo4104c_head3000.csv", "tektronix", vec![]),
+        ("siglent-sds1202xe_head3000.csv", "siglent-sds", vec![]),
+        ("saleae-logic2-analog_head3000.csv", "saleae-logic2", vec![]),
+        ("joulescope-ui_statistics.csv", "joulescope", vec![]),
+    ] {
+        let p = fixture(file);
+        let mut args = vec!["inspect", p.to_str().unwrap(), "-f", "json"];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(a["format"], format, "{file}");
+    }
+}
+
+#[test]
+fn inspect_shows_first_and_last_samples() {
+    // Rigol DS1000Z 2ch: first row `0,8.00e-02,8.00e-01,` at Start -1.64e-05 s; last row
+    // `1199,8.00e-02,0.00e+00,` at -1.64e-05 + 1199 × 2e-07 s.
+    let out = run(&[
+        "inspect",
+        fixture("rigol-ds1000z_2ch.csv").to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["samples"], 1200);
+    assert!((f(&a["first_time_s"]) + 1.64e-5).abs() < 1e-15);
+    assert!((f(&a["last_time_s"]) - (-1.64e-5 + 1199.0 * 2e-7)).abs() < 1e-15);
+    assert_eq!(f(&a["first_value"]), 0.08);
+    assert_eq!(f(&a["last_value"]), 0.08);
+    // CH2 through --channel: first 8.00e-01, last 0.00e+00.
+    let out = run(&[
+        "inspect",
+        fixture("rigol-ds1000z_2ch.csv").to_str().unwrap(),
+        "-f",
+        "json",
+        "--channel",
+        "CH2",
+    ]);
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((f(&a["first_value"]), f(&a["last_value"])), (0.8, 0.0));
+    // The table form names the format and the columns.
+    let out = run(&[
+        "inspect",
+        fixture("rigol-ds1000z_2ch.csv").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("rigol-ds1000z") && text.contains("\"CH2\""),
+        "{text}"
+    );
 }

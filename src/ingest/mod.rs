@@ -7,6 +7,7 @@
 
 pub mod dso_nano;
 pub mod header;
+pub mod known;
 pub mod reader;
 pub mod rigol;
 pub mod table;
@@ -182,6 +183,72 @@ pub const FORMATS: &[Format] = &[
         description: "Rigol DS1000Z CSV (X,CH1,...,Start,Increment header; time from Start + n*Increment)",
         score: rigol::score,
         layout: rigol::layout,
+    },
+    Format {
+        name: known::tektronix::NAME,
+        description: "Tektronix CSV with a key/value header (units from Vertical Units)",
+        score: known::tektronix::score,
+        layout: known::tektronix::layout,
+    },
+    Format {
+        name: known::siglent::NAME,
+        description: "Siglent SDS CSV (Record Length, ... header)",
+        score: known::siglent::score,
+        layout: known::siglent::layout,
+    },
+    Format {
+        name: known::sigrok::NAME,
+        description: "sigrok-cli CSV (; comment header; analog values in volts)",
+        score: known::sigrok::score,
+        layout: known::sigrok::layout,
+    },
+    Format {
+        name: known::rd_usb::NAME,
+        description: "rd-usb log of RDTech UM24C/UM25C/UM34C/TC66C meters (time from Unix time)",
+        score: known::rd_usb::score,
+        layout: known::rd_usb::layout,
+    },
+    Format {
+        name: known::ppk2::NAME,
+        description: "Nordic PPK2 / Power Profiler export (Timestamp(ms), Current(uA))",
+        score: known::ppk2::score,
+        layout: known::ppk2::layout,
+    },
+    Format {
+        name: known::monsoon::NAME,
+        description: "Monsoon PyMonsoon CSV (Time(ms), Main(mA), ...)",
+        score: known::monsoon::score,
+        layout: known::monsoon::layout,
+    },
+    Format {
+        name: known::joulescope::NAME,
+        description: "Joulescope UI export (time, current, voltage in SI units; # header)",
+        score: known::joulescope::score,
+        layout: known::joulescope::layout,
+    },
+    Format {
+        name: known::saleae::NAME,
+        description: "Saleae Logic 2 analog export (Time [s], channels in volts)",
+        score: known::saleae::score,
+        layout: known::saleae::layout,
+    },
+    Format {
+        name: known::keysight::NAME,
+        description: "Keysight/Agilent InfiniiVision CSV (x-axis, channels; second, Volt)",
+        score: known::keysight::score,
+        layout: known::keysight::layout,
+    },
+    Format {
+        name: known::rigol_e::NAME,
+        description: "Rigol DS1000E CSV (Time, X(CH1); Second, Volt)",
+        score: known::rigol_e::score,
+        layout: known::rigol_e::layout,
+    },
+    Format {
+        name: known::picoscope::NAME,
+        description: "PicoScope CSV (Time, Channel A; units row)",
+        score: known::picoscope::score,
+        layout: known::picoscope::layout,
     },
     Format {
         name: table::NAME,

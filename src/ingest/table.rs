@@ -129,7 +129,7 @@ pub fn score(head: &Head) -> u8 {
 
 /// Header names and units of the block's columns, from the header line, a units row, or a
 /// `#` comment header.
-fn read_header(head: &Head, block: &Block) -> (Vec<String>, Vec<Option<Unit>>, usize) {
+pub fn read_header(head: &Head, block: &Block) -> (Vec<String>, Vec<Option<Unit>>, usize) {
     let n = block.fields;
     let pre: Vec<usize> = (0..block.first)
         .filter(|&i| !is_skippable(&head.lines[i].text))

@@ -1,0 +1,292 @@
+//! Instrument exports that are tables with a known header: each format scores its own header
+//! and fills in what the file leaves out (a unit, which column is time), then the generic table
+//! reader does the rest. Layouts from ../shared/formats (real files and vendors' documentation).
+
+use super::header::unit_cell;
+use super::table::{find_block, read_header, table_layout};
+use super::{Head, IngestOptions, Layout};
+use crate::error::{Error, Result};
+use crate::units::{parse_unit, Unit};
+
+/// Lines before the data (and comment lines), trimmed.
+fn preamble(head: &Head) -> Vec<&str> {
+    let first = find_block(head)
+        .map(|b| b.first)
+        .unwrap_or(head.lines.len().min(40));
+    head.lines[..first].iter().map(|l| l.text.trim()).collect()
+}
+
+fn any_starts(head: &Head, prefix: &str) -> bool {
+    preamble(head).iter().any(|l| l.starts_with(prefix))
+}
+
+/// Lay the file out as a table after `fix` adjusts units, options and notes.
+fn hinted(
+    head: &Head,
+    file: &str,
+    opts: &IngestOptions,
+    format: &'static str,
+    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
+) -> Result<Layout> {
+    let block = find_block(head).ok_or_else(|| {
+        Error::input(
+            file,
+            format!(
+                "no block of numeric rows found. First lines: {}",
+                head.preview(4)
+            ),
+        )
+    })?;
+    hinted_block(head, file, opts, format, block, fix)
+}
+
+/// [`hinted`] with the data block given (for files whose rows hold text cells too).
+fn hinted_block(
+    head: &Head,
+    file: &str,
+    opts: &IngestOptions,
+    format: &'static str,
+    block: super::table::Block,
+    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
+) -> Result<Layout> {
+    let data_line = head.lines[block.first].number;
+    let (mut names, mut units, found) = read_header(head, &block);
+    if names.iter().all(|n| n.is_empty()) {
+        names = (1..=block.fields).map(|i| format!("column {i}")).collect();
+    }
+    let mut o = opts.clone();
+    let mut notes = Vec::new();
+    fix(&names, &mut units, &mut o, &mut notes);
+    let mut l = table_layout(format, file, &o, &block, data_line, names, units, found > 0)?;
+    l.scaling.extend(notes);
+    Ok(l)
+}
+
+/// Give every column without a unit `unit`, except the first (time).
+fn default_units(units: &mut [Option<Unit>], unit: &str) {
+    for u in units.iter_mut().skip(1) {
+        if u.is_none() {
+            *u = parse_unit(unit);
+        }
+    }
+}
+
+pub mod saleae {
+    use super::*;
+    pub const NAME: &str = "saleae-logic2";
+    pub fn score(h: &Head) -> u8 {
+        if any_starts(h, "Time [s],") {
+            60
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        hinted(h, f, o, NAME, |_, u, _, n| {
+            default_units(u, "V");
+            n.push("Saleae Logic 2 analog exports are in volts".into());
+        })
+    }
+}
+
+pub mod joulescope {
+    use super::*;
+    pub const NAME: &str = "joulescope";
+    pub fn score(h: &Head) -> u8 {
+        let hit = h.lines.iter().take(40).any(|l| {
+            let t = l.text.trim_start_matches(['#', ' ']).to_ascii_lowercase();
+            t.starts_with("time,current,voltage") || (t.starts_with("time,") && t.contains(".i,"))
+        });
+        if hit {
+            70
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        hinted(h, f, o, NAME, |names, u, _, n| {
+            for (k, name) in names.iter().enumerate().skip(1) {
+                let l = name.to_ascii_lowercase();
+                if u[k].is_none() {
+                    if l == "current" || l.ends_with(".i") {
+                        u[k] = parse_unit("A");
+                    } else if l == "voltage" || l.ends_with(".v") {
+                        u[k] = parse_unit("V");
+                    }
+                }
+            }
+            n.push("Joulescope exports are in SI units: current in A".into());
+        })
+    }
+}
+
+pub mod tektronix {
+    use super::*;
+    pub const NAME: &str = "tektronix";
+    pub fn score(h: &Head) -> u8 {
+        let p = preamble(h);
+        let has = |k: &str| p.iter().any(|l| l.starts_with(k));
+        if has("Model,") && has("Sample Interval,") && has("Vertical Units,") {
+            80
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        let p: Vec<String> = preamble(h).iter().map(|s| s.to_string()).collect();
+        let row = |k: &str| -> Vec<String> {
+            p.iter()
+                .find(|l| l.starts_with(k))
+                .map(|l| l.split(',').skip(1).map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default()
+        };
+        let vunits = row("Vertical Units,");
+        let probe = row("Probe Attenuation,");
+        hinted(h, f, o, NAME, move |_, u, _, n| {
+            for (k, unit) in vunits.iter().enumerate() {
+                if let Some(slot) = u.get_mut(k + 1) {
+                    if slot.is_none() {
+                        *slot = unit_cell(unit);
+                    }
+                }
+            }
+            n.push(format!(
+                "units from the header's Vertical Units ({})",
+                vunits.join(", ")
+            ));
+            if !probe.is_empty() {
+                n.push(format!(
+                    "the scope reports probe attenuation {}: values are taken as already scaled by it",
+                    probe.join(", ")
+                ));
+            }
+        })
+    }
+}
+
+pub mod siglent {
+    use super::*;
+    pub const NAME: &str = "siglent-sds";
+    pub fn score(h: &Head) -> u8 {
+        if any_starts(h, "Record Length,Analog") {
+            80
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        hinted(h, f, o, NAME, |_, u, _, _| default_units(u, "V"))
+    }
+}
+
+/// Formats the generic reader already reads right, named so that `inspect` says what they are.
+macro_rules! named {
+    ($m:ident, $name:expr, $score:expr, $prefix:expr, $unit:expr) => {
+        pub mod $m {
+            use super::*;
+            pub const NAME: &str = $name;
+            pub fn score(h: &Head) -> u8 {
+                if any_starts(h, $prefix) {
+                    $score
+                } else {
+                    0
+                }
+            }
+            pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+                hinted(h, f, o, NAME, |_, u, _, _| {
+                    if let Some(unit) = $unit {
+                        default_units(u, unit)
+                    }
+                })
+            }
+        }
+    };
+}
+
+named!(keysight, "keysight-infiniivision", 60, "x-axis,", Some("V"));
+named!(rigol_e, "rigol-ds1000e", 60, "Time,X(CH1)", Some("V"));
+named!(monsoon, "monsoon", 70, "Time(ms),Main(mA)", None::<&str>);
+named!(picoscope, "picoscope", 60, "Time,Channel ", None::<&str>);
+
+pub mod ppk2 {
+    use super::*;
+    pub const NAME: &str = "ppk2";
+    pub fn score(h: &Head) -> u8 {
+        if any_starts(h, "Timestamp(ms),Current(uA)") {
+            75
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        hinted(h, f, o, NAME, |names, _, _, n| {
+            if names.iter().any(|c| c.starts_with("D0")) {
+                n.push("digital channels D0-D7 are not read yet".into());
+            }
+        })
+    }
+}
+
+pub mod sigrok {
+    use super::*;
+    pub const NAME: &str = "sigrok-csv";
+    pub fn score(h: &Head) -> u8 {
+        if h.lines
+            .iter()
+            .take(10)
+            .any(|l| l.text.starts_with("; CSV generated by libsigrok"))
+        {
+            85
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        hinted(h, f, o, NAME, |_, u, _, n| {
+            default_units(u, "V");
+            n.push("sigrok analog channels without a unit are taken as volts".into());
+        })
+    }
+}
+
+pub mod rd_usb {
+    use super::*;
+    pub const NAME: &str = "rd-usb";
+    pub fn score(h: &Head) -> u8 {
+        let p = preamble(h);
+        if p.iter()
+            .any(|l| l.contains("Unix time") && l.contains("Current (A)"))
+        {
+            80
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        // Rows mix dates, clock times and numbers: the block is every line after the header.
+        let hi = h
+            .lines
+            .iter()
+            .position(|l| l.text.contains("Unix time"))
+            .ok_or_else(|| Error::input(f, "no rd-usb header (with a Unix time column) found"))?;
+        let fields = h.lines[hi].text.split(',').count();
+        let block = super::super::table::Block {
+            delimiter: super::super::Delimiter::Byte(b','),
+            decimal_comma: false,
+            first: hi + 1,
+            fields,
+            rows: h.lines.len().saturating_sub(hi + 1),
+            bad: 0,
+        };
+        if block.first >= h.lines.len() {
+            return Err(Error::input(f, "a header line and no data rows"));
+        }
+        hinted_block(h, f, o, NAME, block, |_, _, o, n| {
+            if o.time_col.is_none() && o.sample_interval_s.is_none() {
+                o.time_col = Some("Unix time".into());
+                o.time_unit.get_or_insert("s".into());
+                n.push("time from the Unix time column (epoch seconds)".into());
+            }
+        })
+    }
+}
