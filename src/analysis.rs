@@ -284,7 +284,7 @@ pub fn analyze_file_with(
     if interval_s <= 0.0 {
         return Err(Error::input(
             path,
-            "the median time step is zero: most time stamps repeat (is the time column right?)",
+            "the median time step is zero: most time stamps repeat (a stuck time column, as PyMonsoon writes): give --sample-interval to ignore it",
         ));
     }
 

@@ -188,3 +188,132 @@ fn gzip_zstd_and_stdin_read_the_same() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.csv.gz"));
 }
+
+#[test]
+fn fnirsi_packets_are_put_in_order() {
+    // The excerpt: 9 rows; packet 2's times (…326.784 to .814) overlap packet 1's (.775 to .805).
+    let p = repo("tests/fixtures/fnirsi-logger_excerpt.txt");
+    let out = run(&["inspect", p.to_str().unwrap(), "-f", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["format"], "fnirsi-logger");
+    assert_eq!(a["samples"], 9);
+    assert_eq!(f(&a["first_time_s"]), 1657568326.775);
+    assert_eq!(f(&a["last_time_s"]), 1657568326.824);
+    // current_A: the first row's 0.00011 A is 0.11 mA.
+    assert_eq!(f(&a["first_value"]), 0.11);
+    let dir = TempDir::new();
+    let csv = dir.path("f.csv");
+    assert!(
+        run(&["convert", p.to_str().unwrap(), "-o", csv.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let times: Vec<f64> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
+#[test]
+fn monsoon_stuck_time_column() {
+    // PyMonsoon's stuck Time(ms): a clear error that says what to give, then it reads at 5 kHz.
+    let p = repo("tests/fixtures/monsoon-pymonsoon_excerpt.txt");
+    let o = run(&["analyze", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sample-interval"));
+    let a = analyze_json(&p, &["--sample-interval", "200us"]);
+    assert_eq!(a["format"], "monsoon");
+    assert_eq!(a["samples"], 6);
+    // Main(mA) by hand: trapezoid mean of the six values.
+    let v = [
+        11.49389286,
+        11.2022857,
+        10.9536426,
+        11.69774363,
+        11.5423417,
+        10.79549827,
+    ];
+    let mean = v.windows(2).map(|w| 0.5 * (w[0] + w[1])).sum::<f64>() / 5.0;
+    assert!((f(&a["totals"]["mean_ma"]) - mean).abs() < 1e-9);
+}
+
+#[test]
+fn tektronix_tds2000_side_columns() {
+    let mut text = String::new();
+    let meta = [
+        ("Record Length", "1.600000e+01"),
+        ("Sample Interval", "1.000000e-03"),
+        ("Trigger Point", "0"),
+        ("Source", "CH1"),
+        ("Vertical Units", "V"),
+        ("Vertical Scale", "1.00e-02"),
+        ("Probe Atten", "1.000000e+00"),
+    ];
+    let i = [
+        10.0, 10.0, 10.0, 10.0, 30.0, 30.0, 30.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0,
+        10.0,
+    ];
+    for (k, v) in i.iter().enumerate() {
+        let (a, b) = meta.get(k).copied().unwrap_or(("", ""));
+        text.push_str(&format!(
+            "{a},{b},,{:016.12},{:.6},\r\n",
+            k as f64 / 1e3 - 0.049,
+            v * 0.47 / 1e3
+        ));
+    }
+    let dir = TempDir::new();
+    let p = dir.write("F0000CH1.CSV", text.as_bytes());
+    let a = analyze_json(&p, &[]);
+    assert_eq!(a["format"], "tektronix-tds2000");
+    assert_eq!(a["samples"], 16);
+    assert!((f(&a["bursts"][0]["excess_charge_ma_ms"]) - 60.0).abs() < 1e-6);
+}
+
+#[test]
+fn dso_quad_channels() {
+    // Four channels per row, C and D digital; header ends in a bare CR; NUL padding.
+    let mut text = String::from("TRACK1 200mV,TRACK2 1V,TRACK3,TRACK4,\r");
+    for k in 0..40 {
+        let a = if (10..15).contains(&k) { 100 } else { 50 };
+        text.push_str(&format!("{a:03},{:03},000,001,\r\n", 20 + k));
+    }
+    let mut bytes = text.into_bytes();
+    bytes.extend(std::iter::repeat_n(0u8, 512 - bytes.len() % 512));
+    let dir = TempDir::new();
+    let p = dir.write("QUAD.CSV", &bytes);
+    // Channel 1: 200 mV/div = 8 mV per pixel; with 0 V at pixel 0 and a 1 Ω shunt, pixel 100 is 800 mA.
+    let a = analyze_json(
+        &p,
+        &[
+            "--sample-interval",
+            "1ms",
+            "--zero-px",
+            "0",
+            "--shunt-ohms",
+            "1",
+        ],
+    );
+    assert_eq!(a["format"], "dso-quad");
+    assert_eq!(a["samples"], 40);
+    assert!((f(&a["bursts"][0]["peak_ma"]) - 800.0).abs() < 1e-9);
+    let b = analyze_json(
+        &p,
+        &[
+            "--sample-interval",
+            "1ms",
+            "--zero-px",
+            "0",
+            "--channel",
+            "2",
+        ],
+    );
+    assert_eq!(b["input"]["value_column"], "screen pixel (0-199)");
+}

@@ -62,7 +62,7 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
     let mut survey = Survey::default();
     let (mut first, mut last) = (None, None);
     while reader.next_chunk(&mut chunk)? {
-        if first.is_none() {
+        if first.is_none() && !chunk.is_empty() {
             first = Some((chunk.time_s[0], chunk.value[0]));
         }
         if let (Some(&t), Some(&v)) = (chunk.time_s.last(), chunk.value.last()) {

@@ -10,6 +10,8 @@ use crate::trace::Quantity;
 use crate::units::{fmt_duration, parse_unit, Dim};
 
 pub const NAME: &str = "dso-nano-v3";
+/// The DSO Quad writes the same format with four channels (C and D digital).
+pub const QUAD_NAME: &str = "dso-quad";
 /// Screen pixels per vertical division.
 pub const PX_PER_DIV: f64 = 25.0;
 
@@ -19,7 +21,10 @@ pub fn score(head: &Head) -> u8 {
         return 0;
     };
     let s = second.text.trim().trim_end_matches(',');
-    if first.text.starts_with("TRACK") && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+    if first.text.starts_with("TRACK")
+        && !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b',')
+    {
         95
     } else {
         0
@@ -28,7 +33,12 @@ pub fn score(head: &Head) -> u8 {
 
 /// Parse `TRACK   2.0V*1,` into (volts per division, probe factor).
 pub fn parse_track(text: &str) -> Option<(f64, f64)> {
-    let rest = text.trim().strip_prefix("TRACK")?.trim();
+    // `TRACK   2.0V*1` (Nano) or `TRACK1 200mV` (Quad, one cell per channel).
+    let rest = text
+        .trim()
+        .strip_prefix("TRACK")?
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim();
     let field = rest.split(',').next()?.trim();
     let (vdiv, probe) = match field.split_once('*') {
         Some((v, p)) => (v.trim(), p.trim().parse::<f64>().ok()?),
@@ -47,7 +57,35 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         .iter()
         .find(|l| !l.text.trim().is_empty())
         .ok_or_else(|| Error::input(file, "the file is empty"))?;
-    let (vdiv, probe) = parse_track(&first.text).ok_or_else(|| {
+    // DSO Quad: one `TRACKn <V/div>` cell per channel; --channel picks one (default 1).
+    let cells: Vec<&str> = first
+        .text
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let quad = cells.len() > 1;
+    let channel = match &opts.value_col {
+        Some(c) => c
+            .trim()
+            .trim_start_matches("TRACK")
+            .trim_start_matches("CH")
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1 && *n <= cells.len())
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "--channel {c}: this file has channels 1 to {}",
+                    cells.len()
+                ))
+            })?,
+        None => 1,
+    };
+    let cell = cells
+        .get(channel - 1)
+        .copied()
+        .unwrap_or(first.text.as_str());
+    let (vdiv, probe) = parse_track(cell).ok_or_else(|| {
         Error::input(
             file,
             format!(
@@ -85,20 +123,25 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         interval_s,
     };
     Ok(Layout {
-        format: NAME,
+        format: if quad { QUAD_NAME } else { NAME },
         delimiter: Delimiter::Byte(b','),
         decimal_comma: false,
         data_line: first.number + 1,
-        columns: vec!["pixel".into()],
+        columns: if quad {
+            cells.iter().map(|c| c.to_string()).collect()
+        } else {
+            vec!["pixel".into()]
+        },
         time,
         time_label: format!("implied: one sample every {} (--sample-interval)", fmt_duration(interval_s)),
-        value_index: 0,
+        value_index: channel - 1,
         value_scale: volts_per_px,
         value_offset: -zero_px * volts_per_px,
         value_label: "screen pixel (0-199)".into(),
         value_unit: "px".into(),
         quantity: Quantity::Voltage,
         assumptions: Vec::new(),
+        reorder: false,
         scaling: vec![format!(
             "{} V/div × probe {probe} / {PX_PER_DIV} px per div = {:.6} V per pixel; 0 V at pixel {zero_px}",
             vdiv, volts_per_px
@@ -116,5 +159,7 @@ mod tests {
         assert_eq!(parse_track("TRACK   20mV*10,"), Some((0.02, 10.0)));
         assert_eq!(parse_track("TRACK 0.5V,"), Some((0.5, 1.0)));
         assert_eq!(parse_track("TRACK   xV*1,"), None);
+        assert_eq!(parse_track("TRACK1 200mV"), Some((0.2, 1.0)));
+        assert_eq!(parse_track("TRACK3"), None);
     }
 }

@@ -16,8 +16,11 @@ fn preamble(head: &Head) -> Vec<&str> {
     head.lines[..first].iter().map(|l| l.text.trim()).collect()
 }
 
+/// Does a preamble line start with `prefix` (tabs and semicolons read as commas)?
 fn any_starts(head: &Head, prefix: &str) -> bool {
-    preamble(head).iter().any(|l| l.starts_with(prefix))
+    preamble(head)
+        .iter()
+        .any(|l| l.replace(['\t', ';'], ",").starts_with(prefix))
 }
 
 /// Lay the file out as a table after `fix` adjusts units, options and notes.
@@ -288,5 +291,103 @@ pub mod rd_usb {
                 n.push("time from the Unix time column (epoch seconds)".into());
             }
         })
+    }
+}
+
+pub mod fnirsi {
+    use super::*;
+    pub const NAME: &str = "fnirsi-logger";
+    pub fn score(h: &Head) -> u8 {
+        if h.lines.iter().take(5).any(|l| {
+            l.text
+                .trim_start()
+                .starts_with("timestamp sample_in_packet")
+        }) {
+            85
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        let mut l = hinted(h, f, o, NAME, |_, _, o, n| {
+            o.time_unit.get_or_insert("s".into());
+            n.push(
+                "epoch seconds; packets of 4 samples overlap in time, so samples are put in order"
+                    .into(),
+            );
+        })?;
+        l.assumptions.retain(|a| !a.contains("has no unit"));
+        l.reorder = true;
+        Ok(l)
+    }
+}
+
+pub mod tds2000 {
+    //! Tektronix TDS2000 series: metadata in columns A–B of the first rows, data in columns D–E
+    //! of every row, from the first line on.
+    use super::*;
+    pub const NAME: &str = "tektronix-tds2000";
+
+    fn cells(t: &str) -> Vec<&str> {
+        t.split(',').map(str::trim).collect()
+    }
+
+    pub fn score(h: &Head) -> u8 {
+        let Some(first) = h.lines.first() else {
+            return 0;
+        };
+        let c = cells(&first.text);
+        let numeric = |s: &str| s.parse::<f64>().is_ok();
+        if c.first() == Some(&"Record Length") && c.len() >= 5 && numeric(c[3]) && numeric(c[4]) {
+            90
+        } else {
+            0
+        }
+    }
+
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        let meta = |k: &str| {
+            h.lines
+                .iter()
+                .take(40)
+                .map(|l| cells(&l.text))
+                .find(|c| c.first() == Some(&k))
+                .and_then(|c| c.get(1).map(|s| s.to_string()))
+        };
+        let unit = meta("Vertical Units").unwrap_or_default();
+        let block = super::super::table::Block {
+            delimiter: super::super::Delimiter::Byte(b','),
+            decimal_comma: false,
+            first: 0,
+            fields: 5,
+            rows: h.lines.len(),
+            bad: 0,
+        };
+        let mut o = o.clone();
+        o.time_col.get_or_insert("4".into());
+        o.value_col.get_or_insert("5".into());
+        let u = unit.clone();
+        let probe = meta("Probe Atten");
+        let mut l = hinted_block(h, f, &o, NAME, block, move |_, units, o, n| {
+            units[3] = parse_unit("s");
+            units[4] = unit_cell(&u).or_else(|| parse_unit("V"));
+            o.time_unit.get_or_insert("s".into());
+            n.push(format!(
+                "data in columns D-E beside the metadata; unit from Vertical Units ({u})"
+            ));
+            if let Some(p) = probe {
+                n.push(format!("the scope reports probe attenuation {p}: values are taken as already scaled by it"));
+            }
+        })?;
+        l.columns = vec![
+            "key".into(),
+            "value".into(),
+            "".into(),
+            "time".into(),
+            "CH".into(),
+        ];
+        l.time_label = "column 4 in s".into();
+        l.value_label = "column 5".into();
+        Ok(l)
     }
 }

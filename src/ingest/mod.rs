@@ -92,6 +92,9 @@ pub struct Layout {
     pub assumptions: Vec<String>,
     /// Scalings the format applies (shown, not warned about).
     pub scaling: Vec<String>,
+    /// Time runs backwards a little between packets (FNIRSI): put samples in order through a
+    /// small window instead of refusing the file.
+    pub reorder: bool,
 }
 
 /// The start of a file, split into lines, for scoring and layout.
@@ -183,6 +186,18 @@ pub const FORMATS: &[Format] = &[
         description: "Rigol DS1000Z CSV (X,CH1,...,Start,Increment header; time from Start + n*Increment)",
         score: rigol::score,
         layout: rigol::layout,
+    },
+    Format {
+        name: known::tds2000::NAME,
+        description: "Tektronix TDS2000 CSV (metadata in columns A-B, data in D-E)",
+        score: known::tds2000::score,
+        layout: known::tds2000::layout,
+    },
+    Format {
+        name: known::fnirsi::NAME,
+        description: "FNIRSI FNB48/C1/FNB58 via fnirsi_logger.py (epoch seconds, packets reordered)",
+        score: known::fnirsi::score,
+        layout: known::fnirsi::layout,
     },
     Format {
         name: known::tektronix::NAME,

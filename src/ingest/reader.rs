@@ -265,6 +265,8 @@ struct Ctx {
     time_offset: f64,
     value_scale: f64,
     value_offset: f64,
+    /// Accept time going backwards (the reader reorders).
+    reorder: bool,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -337,6 +339,30 @@ pub struct SampleReader {
     last_time_s: f64,
     last_line: u64,
     parts: Vec<Part>,
+    /// Reordering (FNIRSI): the window of pending samples, a tie-breaking counter, the last
+    /// time handed out, and a staging chunk.
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, u64, OrdF64)>>,
+    seq: u64,
+    last_emitted: f64,
+    staged: Chunk,
+}
+
+/// Samples a reordering reader holds back.
+pub const REORDER_WINDOW: usize = 256;
+
+/// A total order on f64 for the reorder heap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
 }
 
 impl SampleReader {
@@ -394,6 +420,7 @@ impl SampleReader {
             time_offset,
             value_scale: layout.value_scale,
             value_offset: layout.value_offset,
+            reorder: layout.reorder,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -416,6 +443,10 @@ impl SampleReader {
             last_time_s: f64::NEG_INFINITY,
             last_line: 0,
             parts: (0..threads * 4).map(|_| Part::default()).collect(),
+            heap: std::collections::BinaryHeap::new(),
+            seq: 0,
+            last_emitted: f64::NEG_INFINITY,
+            staged: Chunk::default(),
         })
     }
 
@@ -431,6 +462,49 @@ impl SampleReader {
 
     /// Fill `chunk` (cleared first) with the samples of the next block. Returns false at the end.
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
+        if !self.layout.reorder {
+            return self.next_block(chunk);
+        }
+        // Put samples in time order through a window of REORDER_WINDOW samples.
+        let mut staged = std::mem::take(&mut self.staged);
+        let more = self.next_block(&mut staged)?;
+        chunk.clear();
+        for (&t, &v) in staged.time_s.iter().zip(&staged.value) {
+            self.heap
+                .push(std::cmp::Reverse((OrdF64(t), self.seq, OrdF64(v))));
+            self.seq += 1;
+            while self.heap.len() > REORDER_WINDOW {
+                self.emit_ordered(chunk)?;
+            }
+        }
+        if !more {
+            while !self.heap.is_empty() {
+                self.emit_ordered(chunk)?;
+            }
+        }
+        self.staged = staged;
+        Ok(!chunk.is_empty() || more)
+    }
+
+    fn emit_ordered(&mut self, chunk: &mut Chunk) -> Result<()> {
+        if let Some(std::cmp::Reverse((OrdF64(t), _, OrdF64(v)))) = self.heap.pop() {
+            if t < self.last_emitted {
+                return Err(Error::input(
+                    &self.path,
+                    format!(
+                        "time goes backwards by more than {REORDER_WINDOW} samples: {t} s after {} s",
+                        self.last_emitted
+                    ),
+                ));
+            }
+            self.last_emitted = t;
+            chunk.time_s.push(t);
+            chunk.value.push(v);
+        }
+        Ok(())
+    }
+
+    fn next_block(&mut self, chunk: &mut Chunk) -> Result<bool> {
         chunk.clear();
         while chunk.is_empty() {
             // Top the buffer up to a block, or to the end of the input.
@@ -572,7 +646,8 @@ impl SampleReader {
         for k in 0..n_parts {
             let part = &self.parts[k];
             let first_row_t = part.time.first().copied();
-            let boundary_backwards = matches!(self.layout.time, TimeBase::Column { .. })
+            let boundary_backwards = !self.layout.reorder
+                && matches!(self.layout.time, TimeBase::Column { .. })
                 && first_row_t.map(|t| t < self.last_time_s).unwrap_or(false);
             match (&part.err, boundary_backwards) {
                 (Some(e), b) if !b || e.line < part.first_row_line => {
@@ -759,7 +834,7 @@ fn fast_row(
         }
         let (v, k2) = fast_prefix(&data[q + 1..], b'.')?;
         let t = t * ctx.time_scale + ctx.time_offset;
-        if t < *last_t {
+        if t < *last_t && !ctx.reorder {
             return None;
         }
         (t, v, q + 1 + k2)
@@ -883,7 +958,7 @@ fn parse_row(
         slot as f64
     } else {
         let t = number(time_field, ctx, ctx.ti, line_no)? * ctx.time_scale + ctx.time_offset;
-        if t < *last_t {
+        if t < *last_t && !ctx.reorder {
             return Err(PartError {
                 line: line_no,
                 field: None,

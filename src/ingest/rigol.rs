@@ -135,6 +135,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         value_unit: unit.symbol,
         quantity,
         assumptions,
+        reorder: false,
         scaling: vec![format!(
             "time = Start {start_s} s + sequence number × Increment {increment_s} s"
         )],

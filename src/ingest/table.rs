@@ -407,6 +407,7 @@ pub fn table_layout(
         quantity,
         assumptions,
         scaling: Vec::new(),
+        reorder: false,
     })
 }
 
