@@ -48,7 +48,8 @@ impl Default for AnalyzeOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct Warning {
     /// Stable identifier: `few-samples`, `gap`, `irregular-sampling`, `repeated-time`,
-    /// `cut-burst`, `no-bursts`, `assumption`, `baseline-unsure`.
+    /// `cut-burst`, `no-bursts`, `assumption`, `baseline-unsure`, `empty-cells`, `clipping`,
+    /// `baseline-drift`, `coarse-quantisation`.
     pub code: &'static str,
     pub message: String,
     /// The burst concerned, if one.
@@ -356,6 +357,7 @@ pub fn analyze_file_with(
 
     let info = source.info();
     let mut warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
+    warnings.extend(quality(survey.reservoir(), &est, baseline_ma, threshold_ma, &bursts));
     if pass.empty_cells > 0 {
         warnings.push(Warning {
             code: "empty-cells",
@@ -388,6 +390,82 @@ pub fn analyze_file_with(
         totals,
         warnings,
     })
+}
+
+/// Measurement-quality checks on the baseline reservoir (a time-ordered, decimated sample of
+/// the trace): clipping at the rails, baseline drift, ADC steps large against the bursts.
+fn quality(values: &[f64], est: &crate::detect::BaselineEstimate, baseline_ma: f64, threshold_ma: f64, bursts: &[Burst]) -> Vec<Warning> {
+    let mut w = Vec::new();
+    if values.len() < 100 {
+        return w;
+    }
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let at_max = values.iter().filter(|v| **v == max).count();
+    let at_min = values.iter().filter(|v| **v == min).count();
+    let above = values.iter().filter(|v| **v >= baseline_ma + threshold_ma).count();
+    if max > baseline_ma + threshold_ma && at_max >= 10 && at_max * 50 >= above {
+        w.push(Warning {
+            code: "clipping",
+            message: format!(
+                "{:.1}% of the burst samples sit at exactly {max:.4} mA, the largest value: the ADC or the channel's range probably clipped, so bursts are underestimated; widen the vertical range (V/div) or lower the gain",
+                100.0 * at_max as f64 / above.max(1) as f64
+            ),
+            burst: None,
+        });
+    }
+    if at_min * 20 >= values.len() && min < baseline_ma + threshold_ma && est.quantisation_ma.is_some_and(|q| (baseline_ma - min).abs() <= 2.0 * q) {
+        w.push(Warning {
+            code: "clipping",
+            message: format!(
+                "{:.1}% of all samples sit at exactly {min:.4} mA, the smallest value: the idle current is probably clipped at the bottom of the range, so the baseline is wrong; move the trace up (offset) or widen the range",
+                100.0 * at_min as f64 / values.len() as f64
+            ),
+            burst: None,
+        });
+    }
+    // Drift: the baseline of each tenth of the capture.
+    let sigma = est.noise_ma.max(1e-12);
+    let window = (4.0 * sigma).max(1.5 * est.quantisation_ma.unwrap_or(0.0));
+    let tenths: Vec<f64> = values
+        .chunks(values.len().div_ceil(10))
+        .filter_map(|c| {
+            let quiet: Vec<f64> = c.iter().copied().filter(|v| (v - baseline_ma).abs() <= window.max(0.02 * baseline_ma.abs())).collect();
+            (quiet.len() >= 20).then(|| quiet.iter().sum::<f64>() / quiet.len() as f64)
+        })
+        .collect();
+    if tenths.len() >= 5 {
+        let hi = tenths.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lo = tenths.iter().copied().fold(f64::INFINITY, f64::min);
+        let drift = hi - lo;
+        if drift > sigma && drift > 0.005 * baseline_ma.abs() {
+            let (first, last) = (tenths[0], tenths[tenths.len() - 1]);
+            w.push(Warning {
+                code: "baseline-drift",
+                message: format!(
+                    "the idle current drifts by {drift:.3} mA ({:.1}%) across the capture (first tenth {first:.3} mA, last {last:.3} mA): each burst's excess charge is off by up to {drift:.3} mA × its duration; let the device warm up, or give --baseline-ma per segment",
+                    100.0 * drift / baseline_ma.abs().max(1e-12)
+                ),
+                burst: None,
+            });
+        }
+    }
+    if let (Some(q), false) = (est.quantisation_ma, bursts.is_empty()) {
+        let mut h: Vec<f64> = bursts.iter().map(|b| b.peak_ma - baseline_ma).collect();
+        h.sort_by(f64::total_cmp);
+        let median = h[h.len() / 2];
+        if median > 0.0 && q > 0.05 * median {
+            w.push(Warning {
+                code: "coarse-quantisation",
+                message: format!(
+                    "the ADC step, {q:.3} mA, is {:.0}% of the median burst height ({median:.2} mA): use a smaller V/div or a sense amplifier so that a burst spans at least 20 steps",
+                    100.0 * q / median
+                ),
+                burst: None,
+            });
+        }
+    }
+    w
 }
 
 /// `12 kS/s`, `2 MS/s`: a sample rate for people.
@@ -472,7 +550,7 @@ fn diagnose(
         w.push(Warning {
             code: "irregular-sampling",
             message: format!(
-                "{} of {} time steps ({:.1}%) differ from the median {} by more than 1%: integration uses the real time stamps",
+                "{} of {} time steps ({:.1}%) differ from the median {} by more than 1% (jitter, or a change of sample rate): integration uses the real time stamps",
                 det.irregular_steps,
                 steps,
                 100.0 * det.irregular_steps as f64 / steps as f64,

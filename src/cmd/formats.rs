@@ -5,7 +5,7 @@ use crate::ingest::FORMATS;
 
 pub fn run() -> Result<i32> {
     for f in FORMATS {
-        println!("{:<16} {}", f.name, f.description);
+        println!("{:<24} {}", f.name, f.description);
     }
     Ok(0)
 }

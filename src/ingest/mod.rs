@@ -300,8 +300,9 @@ impl Data {
     }
 }
 
-/// A compressed file may expand this much (beyond 1 GiB) before it is taken for a bomb.
-const MAX_EXPANSION: u64 = 1000;
+/// A compressed file may expand this much (beyond 64 MiB) before it is taken for a bomb; CSV
+/// traces compress 3–20×.
+const MAX_EXPANSION: u64 = 100;
 
 /// Copy a stream into a temporary file, so that the analysis can read it twice. Standard input
 /// and `.gz`/`.zst` files go through here: memory stays one buffer, disk holds the copy.
@@ -352,7 +353,7 @@ fn open_data(path: &str) -> Result<Data> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let limit = Some(size.saturating_mul(MAX_EXPANSION).max(1 << 30));
+    let limit = Some(size.saturating_mul(MAX_EXPANSION).max(64 << 20));
     let reader: Box<dyn Read> = if lower.ends_with(".gz") {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
             file,
