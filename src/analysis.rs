@@ -357,7 +357,13 @@ pub fn analyze_file_with(
 
     let info = source.info();
     let mut warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
-    warnings.extend(quality(survey.reservoir(), &est, baseline_ma, threshold_ma, &bursts));
+    warnings.extend(quality(
+        survey.reservoir(),
+        &est,
+        baseline_ma,
+        threshold_ma,
+        &bursts,
+    ));
     if pass.empty_cells > 0 {
         warnings.push(Warning {
             code: "empty-cells",
@@ -394,7 +400,13 @@ pub fn analyze_file_with(
 
 /// Measurement-quality checks on the baseline reservoir (a time-ordered, decimated sample of
 /// the trace): clipping at the rails, baseline drift, ADC steps large against the bursts.
-fn quality(values: &[f64], est: &crate::detect::BaselineEstimate, baseline_ma: f64, threshold_ma: f64, bursts: &[Burst]) -> Vec<Warning> {
+fn quality(
+    values: &[f64],
+    est: &crate::detect::BaselineEstimate,
+    baseline_ma: f64,
+    threshold_ma: f64,
+    bursts: &[Burst],
+) -> Vec<Warning> {
     let mut w = Vec::new();
     if values.len() < 100 {
         return w;
@@ -403,7 +415,10 @@ fn quality(values: &[f64], est: &crate::detect::BaselineEstimate, baseline_ma: f
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let at_max = values.iter().filter(|v| **v == max).count();
     let at_min = values.iter().filter(|v| **v == min).count();
-    let above = values.iter().filter(|v| **v >= baseline_ma + threshold_ma).count();
+    let above = values
+        .iter()
+        .filter(|v| **v >= baseline_ma + threshold_ma)
+        .count();
     if max > baseline_ma + threshold_ma && at_max >= 10 && at_max * 50 >= above {
         w.push(Warning {
             code: "clipping",
@@ -414,7 +429,12 @@ fn quality(values: &[f64], est: &crate::detect::BaselineEstimate, baseline_ma: f
             burst: None,
         });
     }
-    if at_min * 20 >= values.len() && min < baseline_ma + threshold_ma && est.quantisation_ma.is_some_and(|q| (baseline_ma - min).abs() <= 2.0 * q) {
+    if at_min * 20 >= values.len()
+        && min < baseline_ma + threshold_ma
+        && est
+            .quantisation_ma
+            .is_some_and(|q| (baseline_ma - min).abs() <= 2.0 * q)
+    {
         w.push(Warning {
             code: "clipping",
             message: format!(
@@ -430,7 +450,11 @@ fn quality(values: &[f64], est: &crate::detect::BaselineEstimate, baseline_ma: f
     let tenths: Vec<f64> = values
         .chunks(values.len().div_ceil(10))
         .filter_map(|c| {
-            let quiet: Vec<f64> = c.iter().copied().filter(|v| (v - baseline_ma).abs() <= window.max(0.02 * baseline_ma.abs())).collect();
+            let quiet: Vec<f64> = c
+                .iter()
+                .copied()
+                .filter(|v| (v - baseline_ma).abs() <= window.max(0.02 * baseline_ma.abs()))
+                .collect();
             (quiet.len() >= 20).then(|| quiet.iter().sum::<f64>() / quiet.len() as f64)
         })
         .collect();

@@ -103,6 +103,10 @@ pub struct AnalyzeArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// Replace the -o file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub ingest: IngestArgs,
 
@@ -309,6 +313,10 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "OHMS")]
     pub shunt_ohms: Option<f64>,
 
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub ingest: IngestArgs,
 }
@@ -351,6 +359,10 @@ pub struct PlotArgs {
     /// Write SVG instead of PNG (the output's extension becomes .svg).
     #[arg(long)]
     pub svg: bool,
+
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub attribute: AttributeArgs,
@@ -526,6 +538,10 @@ pub struct SynthArgs {
     /// Random seed (noise, jitter and preset durations).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Replace the output (and its truth file) if they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {

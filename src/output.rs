@@ -63,6 +63,17 @@ impl AtomicFile {
     }
 }
 
+/// Refuse to replace an existing output unless `force`.
+pub fn refuse_existing(target: &str, force: bool) -> Result<()> {
+    if !force && Path::new(target).exists() {
+        return Err(Error::output(
+            target,
+            "exists already: add --force to replace it",
+        ));
+    }
+    Ok(())
+}
+
 /// Write `bytes` to `target` atomically.
 pub fn write_atomic(target: &str, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(target)?;

@@ -115,10 +115,20 @@ fn convert_writes_normalised_columns() {
         std::fs::read_to_string(&out).unwrap(),
         "time_s,voltage_v\n0,0.001\n0.001,0.002\n0.002,0.0047\n"
     );
+    // An existing output is kept unless --force.
+    let o = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     // With a shunt: current in mA (4.7 mV / 0.47 Ω = 10 mA).
     assert!(run(&[
         "convert",
         src.to_str().unwrap(),
+        "--force",
         "--shunt-ohms",
         "0.47",
         "-o",

@@ -28,7 +28,13 @@ fn trace_plots_at_the_size_asked_for() {
         ),
     ] {
         let out = dir.path("t.png");
-        let mut all = vec!["plot", mqtt.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        let mut all = vec![
+            "plot",
+            mqtt.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+        ];
         all.extend(args.iter().copied());
         let o = run(&all);
         assert!(

@@ -47,7 +47,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     }
     let text = report::render(&analysis, args.format)?;
     match &args.output {
-        Some(path) => crate::output::write_atomic(path, text.as_bytes())?,
+        Some(path) => {
+            crate::output::refuse_existing(path, args.force)?;
+            crate::output::write_atomic(path, text.as_bytes())?
+        }
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

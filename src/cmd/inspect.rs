@@ -160,6 +160,7 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
 }
 
 pub fn convert(a: &ConvertArgs) -> Result<i32> {
+    crate::output::refuse_existing(&a.output, a.force)?;
     let source = Source::open(&a.file, &ingest_options(&a.ingest))?;
     let q = source.layout.quantity;
     let cal = match a.shunt_ohms {

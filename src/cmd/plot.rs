@@ -40,6 +40,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
+    crate::output::refuse_existing(&output, a.force)?;
     let is_dir = Path::new(&a.input).is_dir();
     let kind = a.kind.unwrap_or(if is_dir {
         PlotKind::Compare

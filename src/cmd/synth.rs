@@ -131,6 +131,7 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
         (end / dt).round() as usize + 1
     };
 
+    crate::output::refuse_existing(&a.output, a.force)?;
     let mut file = AtomicFile::create(&a.output)?;
     let quantity = if a.current { "current" } else { "voltage" };
     let time_decimals = decimals(dt * 1e3);
