@@ -373,6 +373,16 @@ impl Source {
     pub fn open(path: &str, opts: &IngestOptions) -> Result<Source> {
         let data = open_data(path)?;
         let head = read_head(path, data.path())?;
+        if head.lines.is_empty() && !head.complete {
+            return Err(Error::input(
+                path,
+                format!(
+                    "no line ends in the first {} KiB: a header or row that long is not a trace table",
+                    HEAD_BYTES >> 10
+                ),
+            )
+            .at_line(1));
+        }
         if head.lines.iter().all(|l| l.text.trim().is_empty()) {
             return Err(Error::input(path, "the file is empty"));
         }

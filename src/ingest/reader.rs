@@ -347,6 +347,10 @@ pub struct SampleReader {
     staged: Chunk,
 }
 
+/// Larger magnitudes (in s, V or mA) are refused as implausible rather than integrated into
+/// infinities.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 /// Samples a reordering reader holds back.
 pub const REORDER_WINDOW: usize = 256;
 
@@ -844,6 +848,9 @@ fn fast_row(
     } else {
         return None;
     };
+    if t.abs() > MAX_MAGNITUDE || (v * ctx.value_scale + ctx.value_offset).abs() > MAX_MAGNITUDE {
+        return None; // the general path reports it
+    }
     if q < n && data[q] == d {
         q += 1; // one trailing delimiter
     }
@@ -954,10 +961,26 @@ fn parse_row(
         return Ok(());
     }
     let value = number(value_field, ctx, ctx.vi, line_no)? * ctx.value_scale + ctx.value_offset;
+    if value.abs() > MAX_MAGNITUDE {
+        return Err(PartError {
+            line: line_no,
+            field: Some(ctx.vi + 1),
+            message: format!("implausible value {value:e} in {{col}}: more than {MAX_MAGNITUDE:e} in base units (V or mA)"),
+            prev_line: None,
+        });
+    }
     let time = if ctx.ti == usize::MAX {
         slot as f64
     } else {
         let t = number(time_field, ctx, ctx.ti, line_no)? * ctx.time_scale + ctx.time_offset;
+        if t.abs() > MAX_MAGNITUDE {
+            return Err(PartError {
+                line: line_no,
+                field: Some(ctx.ti + 1),
+                message: format!("implausible time {t:e} s in {{col}}"),
+                prev_line: None,
+            });
+        }
         if t < *last_t && !ctx.reorder {
             return Err(PartError {
                 line: line_no,

@@ -103,7 +103,8 @@ pub fn find_block(head: &Head) -> Option<Block> {
             .iter()
             .filter(|w| **w != Some(fields) && **w != Some(0))
             .count();
-        let score = (rows * fields.min(4)) as i64 - 20 * bad as i64;
+        // Bad rows after the start (a truncated last line, a typo) cost what two good ones earn.
+        let score = (rows * fields.min(4)) as i64 - 2 * (bad * fields.min(4)) as i64;
         let block = Block {
             delimiter,
             decimal_comma,
@@ -255,6 +256,23 @@ pub fn table_layout(
     let mut assumptions = Vec::new();
     let n = block.fields;
     let base: Vec<String> = names.iter().map(|c| split_name_unit(c).0).collect();
+    if opts.time_col.is_none() || opts.value_col.is_none() {
+        for (i, a) in names.iter().enumerate() {
+            if let Some(j) = names[i + 1..]
+                .iter()
+                .position(|b| !a.is_empty() && a.eq_ignore_ascii_case(b))
+            {
+                return Err(Error::input(
+                    file,
+                    format!(
+                        "the column name \"{a}\" appears twice (columns {} and {}): name the columns by number with --time-col and --value-col",
+                        i + 1,
+                        i + j + 2
+                    ),
+                ));
+            }
+        }
+    }
 
     // Time.
     let time_index = match &opts.time_col {
