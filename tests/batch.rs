@@ -344,3 +344,42 @@ fn events_file_with_a_clock_offset() {
     let rows = summary_rows(&out);
     assert_eq!(num(row(&rows, "dev", "publish"), "n"), 2.0);
 }
+
+#[test]
+fn html_escapes_everything_from_files_and_manifests() {
+    let dir = TempDir::new();
+    let run_dir = dir.path("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let t = run_dir.join("a.csv");
+    assert!(run(&[
+        "synth",
+        "--burst",
+        "0.2:6:64",
+        "--burst",
+        "1.2:6:64",
+        "--duration",
+        "2s",
+        "-o",
+        t.to_str().unwrap()
+    ])
+    .status
+    .success());
+    std::fs::remove_file(run_dir.join("a.csv.truth.json")).unwrap();
+    std::fs::write(
+        run_dir.join("manifest.csv"),
+        "file,group,payload,options\na.csv,\"<script>alert('x')</script>&\",\"<img src=x onerror=1>\",--period 1s\n",
+    )
+    .unwrap();
+    let out = dir.path("r");
+    let o = batch(&[
+        run_dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("<script>") && !html.contains("<img src=x"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src=\"//"));
+}
