@@ -20,15 +20,7 @@ pub const DEFAULT_MESSAGES_PER_CONNECTION: &[u32] = &[1, 10, 100];
 
 pub fn run(a: &BatchArgs) -> Result<i32> {
     let base = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
-    let labels = LabelOptions {
-        period_s: a.attribute.period,
-        first_label: a.attribute.first_label.clone(),
-        label: a.attribute.label.clone(),
-        events: a.attribute.events.clone(),
-        events_offset_s: parse_offset(&a.attribute.events_offset)?,
-        tolerance_s: a.attribute.tolerance_ms / 1e3,
-        window_s: a.attribute.event_window_ms / 1e3,
-    };
+    let labels = label_options(&a.attribute)?;
     if !(a.battery_mah > 0.0 && a.battery_mah.is_finite()) {
         return Err(Error::usage("--battery-mah must be positive"));
     }
@@ -165,8 +157,21 @@ fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
     out.commit()
 }
 
-/// Read a report folder back (its settings and files; the summaries are recomputed).
-pub fn load(dir: &str) -> Result<BatchReport> {
+/// The labelling options from the command line.
+pub fn label_options(a: &crate::cli::AttributeArgs) -> Result<LabelOptions> {
+    Ok(LabelOptions {
+        period_s: a.period,
+        first_label: a.first_label.clone(),
+        label: a.label.clone(),
+        events: a.events.clone(),
+        events_offset_s: parse_offset(&a.events_offset)?,
+        tolerance_s: a.tolerance_ms / 1e3,
+        window_s: a.event_window_ms / 1e3,
+    })
+}
+
+/// The settings and files of a report folder's report.json.
+fn read_report(dir: &str) -> Result<BatchReportIn> {
     let path = format!("{}/report.json", dir.trim_end_matches('/'));
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::input(
@@ -174,9 +179,14 @@ pub fn load(dir: &str) -> Result<BatchReport> {
             format!("cannot read: {}", crate::ingest::io_reason(&e)),
         )
     })?;
-    let r: BatchReportIn = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         Error::input(&path, format!("not a shuntscope batch report: {e}")).at_line(e.line() as u64)
-    })?;
+    })
+}
+
+/// Read a report folder back (its settings and files; the summaries are recomputed).
+pub fn load(dir: &str) -> Result<BatchReport> {
+    let r = read_report(dir)?;
     Ok(build(r.settings, r.inputs, None, r.files))
 }
 
@@ -277,17 +287,7 @@ pub fn merge(a: &MergeArgs) -> Result<i32> {
     let mut inputs = Vec::new();
     let mut files: Vec<FileOutcome> = Vec::new();
     for dir in &a.shards {
-        let path = format!("{}/report.json", dir.trim_end_matches('/'));
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Error::input(
-                &path,
-                format!("cannot read: {}", crate::ingest::io_reason(&e)),
-            )
-        })?;
-        let r: BatchReportIn = serde_json::from_str(&text).map_err(|e| {
-            Error::input(&path, format!("not a shuntscope batch report: {e}"))
-                .at_line(e.line() as u64)
-        })?;
+        let r = read_report(dir)?;
         settings.get_or_insert(r.settings);
         for i in r.inputs {
             if !inputs.contains(&i) {

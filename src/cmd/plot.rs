@@ -2,7 +2,6 @@
 
 use crate::analysis::{analyze_file, analyze_file_with, stream_file};
 use crate::attribute::attribute;
-use crate::batch::{parse_offset, LabelOptions};
 use crate::cli::{PlotArgs, PlotKind};
 use crate::error::{Error, Result};
 use crate::plot::charts::{
@@ -132,15 +131,7 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
 fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
     let opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
     let an = analyze_file(&a.input, &opts)?;
-    let labels = LabelOptions {
-        period_s: a.attribute.period,
-        first_label: a.attribute.first_label.clone(),
-        label: a.attribute.label.clone(),
-        events: a.attribute.events.clone(),
-        events_offset_s: parse_offset(&a.attribute.events_offset)?,
-        tolerance_s: a.attribute.tolerance_ms / 1e3,
-        window_s: a.attribute.event_window_ms / 1e3,
-    };
+    let labels = super::batch::label_options(&a.attribute)?;
     let attr = attribute(&an.bursts, &labels.source())?;
     let events: Vec<EventWindow> = attr
         .events

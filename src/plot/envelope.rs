@@ -83,7 +83,7 @@ impl Envelope {
     /// `columns` (time at the column's centre, min, max); empty columns (gaps) are None.
     pub fn columns(&self, columns: usize) -> Vec<Option<(f64, f64, f64)>> {
         let (a, b) = self.span();
-        if !(b > a) || columns == 0 {
+        if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) || columns == 0 {
             return Vec::new();
         }
         let w = (b - a) / columns as f64;
