@@ -56,7 +56,7 @@ impl Chart for CompareChart<'_> {
             let top = if top > 0.0 { top } else { 1.0 };
             let n = groups.len().max(1);
             let mut chart = ChartBuilder::on(&panels[k])
-                .caption(label.to_string(), ("sans-serif", 24))
+                .caption(label, ("sans-serif", 24))
                 .margin(20)
                 .x_label_area_size(50)
                 .y_label_area_size(80)
