@@ -27,6 +27,13 @@ pub struct AnalyzeOptions {
     pub supply_v: f64,
     /// A time step longer than this many median steps is a gap.
     pub gap_factor: f64,
+    /// A marker column is high at or above this value.
+    #[serde(default = "half")]
+    pub marker_threshold: f64,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 impl Default for AnalyzeOptions {
@@ -40,6 +47,7 @@ impl Default for AnalyzeOptions {
             merge_gap_ms: 0.0,
             supply_v: 5.0,
             gap_factor: 3.0,
+            marker_threshold: 0.5,
         }
     }
 }
@@ -105,6 +113,9 @@ pub struct Analysis {
     pub input: TraceInfo,
     pub bursts: Vec<Burst>,
     pub gaps: Vec<Gap>,
+    /// Times of the marker column's rising edges, s (when a marker column was read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub marker_edges_s: Vec<f64>,
     pub totals: Totals,
     pub warnings: Vec<Warning>,
 }
@@ -124,7 +135,8 @@ impl Analysis {
 /// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
 pub fn stream_file(path: &str, opts: &AnalyzeOptions, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
     let source = Source::open(path, &opts.ingest)?;
-    for_each_chunk(&source, &opts.calibration, f).map(|_| ())
+    let mut f = f;
+    for_each_chunk(&source, &opts.calibration, |t, i, _| f(t, i)).map(|_| ())
 }
 
 /// Stream every sample of `source` through `f`, in mA, chunk by chunk.
@@ -149,7 +161,7 @@ struct PassStats {
 fn for_each_chunk(
     source: &Source,
     cal: &Calibration,
-    mut f: impl FnMut(&[f64], &[f64]),
+    mut f: impl FnMut(&[f64], &[f64], &[f64]),
 ) -> Result<PassStats> {
     use std::sync::mpsc::sync_channel;
     let mut reader = source.reader()?;
@@ -174,7 +186,7 @@ fn for_each_chunk(
             Ok(reader)
         });
         for chunk in full_rx.iter() {
-            f(&chunk.time_s, &chunk.value);
+            f(&chunk.time_s, &chunk.value, &chunk.marker);
             let _ = empty_tx.send(chunk);
         }
         drop(empty_tx);
@@ -278,7 +290,7 @@ pub fn analyze_file_with(
     };
     if survey.samples < 2 {
         survey = Survey::default();
-        let pass = for_each_chunk(&source, &cal, |t, i| survey.push(t, i))?;
+        let pass = for_each_chunk(&source, &cal, |t, i, _| survey.push(t, i))?;
         check_rows(&source, &pass)?;
     }
     let interval_s = survey.median_interval_s();
@@ -321,9 +333,19 @@ pub fn analyze_file_with(
 
     // Pass 2: detect and integrate.
     let mut det = Detector::new(params);
-    let pass = for_each_chunk(&source, &cal, |t, i| {
+    let mut marker_edges_s = Vec::new();
+    let mut marker_high = None::<bool>;
+    let pass = for_each_chunk(&source, &cal, |t, i, m| {
         det.push(t, i);
         observe(t, i);
+        // Rising edges of the marker column start events.
+        for (&tk, &mk) in t.iter().zip(m) {
+            let high = mk >= opts.marker_threshold;
+            if high && marker_high == Some(false) {
+                marker_edges_s.push(tk);
+            }
+            marker_high = Some(high);
+        }
     })?;
     check_rows(&source, &pass)?;
     let det = det.finish();
@@ -393,6 +415,7 @@ pub fn analyze_file_with(
         input: info,
         bursts,
         gaps: det.gaps.clone(),
+        marker_edges_s,
         totals,
         warnings,
     })

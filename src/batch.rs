@@ -22,11 +22,20 @@ pub struct LabelOptions {
     pub events_offset_s: Option<f64>,
     pub tolerance_s: f64,
     pub window_s: f64,
+    /// Events from the trace's marker column.
+    pub marker: bool,
 }
 
 impl LabelOptions {
     pub fn source(&self) -> LabelSource {
-        if let Some(path) = &self.events {
+        if self.marker {
+            LabelSource::Marker {
+                first_label: self.first_label.clone(),
+                label: self.label.clone(),
+                tolerance_s: self.tolerance_s,
+                window_s: self.window_s,
+            }
+        } else if let Some(path) = &self.events {
             LabelSource::EventsFile {
                 path: path.clone(),
                 offset_s: self.events_offset_s,
@@ -271,6 +280,10 @@ fn apply(
     if o.period.is_some() {
         l.period_s = o.period;
     }
+    if o.marker_col.is_some() {
+        a.ingest.marker_col = o.marker_col.clone();
+        l.marker = true;
+    }
     set!(l.first_label, o.first_label);
     set!(l.label, o.label);
     if let Some(ev) = &o.events {
@@ -385,7 +398,7 @@ pub fn run_job(job: &Job) -> FileOutcome {
     let file = job.path.display().to_string();
     let result = (|| -> Result<FileResult> {
         let a = analyze_file(&file, &job.analyze)?;
-        let attribution = attribute(&a.bursts, &job.labels.source())?;
+        let attribution = attribute(&a.bursts, &job.labels.source(), &a.marker_edges_s)?;
         Ok(FileResult {
             format: a.format.clone(),
             samples: a.samples,

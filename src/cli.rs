@@ -230,6 +230,15 @@ pub struct AttributeArgs {
     /// How long after its event a burst may start, ms.
     #[arg(long, default_value_t = 500.0, value_name = "MS")]
     pub event_window_ms: f64,
+
+    /// A marker column in the trace (a GPIO line, PPK2's D0, a second channel), by name or
+    /// number: each rising edge starts an event.
+    #[arg(long, value_name = "NAME|N")]
+    pub marker_col: Option<String>,
+
+    /// The marker is high at or above this value (in the column's own units).
+    #[arg(long, default_value_t = 0.5, value_name = "LEVEL")]
+    pub marker_threshold: f64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -437,6 +446,8 @@ pub struct FileOverrides {
     pub events: Option<String>,
     #[arg(long, allow_hyphen_values = true)]
     pub events_offset: Option<String>,
+    #[arg(long)]
+    pub marker_col: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -46,12 +46,15 @@ pub struct TraceInfo {
 pub struct Chunk {
     pub time_s: Vec<f64>,
     pub value: Vec<f64>,
+    /// The marker column's value per sample, when the layout has one (else empty).
+    pub marker: Vec<f64>,
 }
 
 impl Chunk {
     pub fn clear(&mut self) {
         self.time_s.clear();
         self.value.clear();
+        self.marker.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -383,3 +383,53 @@ fn html_escapes_everything_from_files_and_manifests() {
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src=\"//"));
 }
+
+#[test]
+fn marker_column_starts_events() {
+    // 1 kHz... no: 10 kS/s, 4 s. Bursts (+64 mA, 6 ms) at 0.2, 1.2 and 2.2 s; marker pulses
+    // (D0 high for 2 ms) at 0.195, 1.195 and 3.195 s. So: connect and one message; an edge
+    // with no burst (3.195 s); a burst with no edge (2.2 s).
+    let mut text = String::from("time_s,current_ma,D0\n");
+    for k in 0..40_000 {
+        let t = k as f64 * 1e-4;
+        let i = 100.0
+            + [0.2, 1.2, 2.2]
+                .iter()
+                .map(|s| burst_ma(64.0, 6.0, 0.3, 0.5, (t - s) * 1e3))
+                .sum::<f64>();
+        let m = [0.195, 1.195, 3.195]
+            .iter()
+            .any(|s| t >= *s && t < s + 0.002) as u8;
+        text.push_str(&format!("{t:.4},{i:.5},{m}\n"));
+    }
+    let dir = TempDir::new();
+    let folder = dir.path("run/dev");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("m.csv"), text).unwrap();
+    let out = dir.path("r");
+    let o = batch(&[
+        dir.path("run").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--marker-col",
+        "D0",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let a = &json["files"][0]["result"]["attribution"];
+    assert_eq!(a["source"], "marker");
+    let ev = a["events"].as_array().unwrap();
+    assert_eq!(ev.len(), 2);
+    assert_eq!(
+        (ev[0]["label"].as_str(), ev[1]["label"].as_str()),
+        (Some("connect"), Some("message"))
+    );
+    // Closed form: 64 × (6 − 0.3 (1 − e^-20)) + 64 (1 − e^-20) × 0.5 = 380.8 mA·ms.
+    let truth = closed_form_excess_ma_ms(64.0, 6.0, 0.3, 0.5);
+    assert!((f(&ev[1]["excess_charge_ma_ms"]) - truth).abs() < 0.01 * truth);
+    assert_eq!(a["unmatched_events"].as_array().unwrap().len(), 1);
+    assert!((f(&a["unmatched_events"][0][0]) - 3.195).abs() < 1e-3);
+    assert_eq!(a["unexplained_bursts"], serde_json::json!([2]));
+}

@@ -20,6 +20,15 @@ pub enum LabelSource {
         first_label: String,
         label: String,
     },
+    /// Rising edges of a marker column in the trace (a GPIO line, PPK2's D0–D7, a second scope
+    /// channel): the first edge is `first_label`, later ones `label`; bursts are matched to edges
+    /// as to an events file, on the trace's own clock.
+    Marker {
+        first_label: String,
+        label: String,
+        tolerance_s: f64,
+        window_s: f64,
+    },
     /// A `time_s,label` file: each burst goes to the latest event at or before its start
     /// (within `tolerance_s`), if it starts within `window_s` of it.
     EventsFile {
@@ -99,8 +108,12 @@ pub fn event_of(index: usize, label: &str, time_s: Option<f64>, bursts: &[&Burst
     }
 }
 
-/// Label the bursts of one trace.
-pub fn attribute(bursts: &[Burst], source: &LabelSource) -> Result<Attribution> {
+/// Label the bursts of one trace; `marker_edges_s` are the rising edges of its marker column.
+pub fn attribute(
+    bursts: &[Burst],
+    source: &LabelSource,
+    marker_edges_s: &[f64],
+) -> Result<Attribution> {
     match source {
         LabelSource::Bursts => Ok(Attribution {
             source: "bursts".into(),
@@ -116,6 +129,29 @@ pub fn attribute(bursts: &[Burst], source: &LabelSource) -> Result<Attribution> 
             first_label,
             label,
         } => Ok(schedule(bursts, *period_s, first_label, label)),
+        LabelSource::Marker {
+            first_label,
+            label,
+            tolerance_s,
+            window_s,
+        } => {
+            let log: Vec<events_file::LogEvent> = marker_edges_s
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| events_file::LogEvent {
+                    time_s: t,
+                    label: if k == 0 {
+                        first_label.clone()
+                    } else {
+                        label.clone()
+                    },
+                })
+                .collect();
+            let mut a = events_file::attribute(bursts, &log, Some(0.0), *tolerance_s, *window_s);
+            a.source = "marker".into();
+            a.offset_s = None;
+            Ok(a)
+        }
         LabelSource::EventsFile {
             path,
             offset_s,

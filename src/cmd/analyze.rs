@@ -23,6 +23,7 @@ pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> Analyz
             value_col: i.value_col.clone(),
             unit: i.unit.clone(),
             time_unit: i.time_unit.clone(),
+            marker_col: None,
         },
         calibration: Calibration {
             shunt_ohms: c.shunt_ohms,

@@ -19,7 +19,9 @@ pub const DEFAULT_INTERVALS_S: &[f64] = &[1.0, 10.0, 60.0, 600.0, 3600.0];
 pub const DEFAULT_MESSAGES_PER_CONNECTION: &[u32] = &[1, 10, 100];
 
 pub fn run(a: &BatchArgs) -> Result<i32> {
-    let base = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
+    let mut base = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
+    base.ingest.marker_col = a.attribute.marker_col.clone();
+    base.marker_threshold = a.attribute.marker_threshold;
     let labels = label_options(&a.attribute)?;
     if !(a.battery_mah > 0.0 && a.battery_mah.is_finite()) {
         return Err(Error::usage("--battery-mah must be positive"));
@@ -167,6 +169,7 @@ pub fn label_options(a: &crate::cli::AttributeArgs) -> Result<LabelOptions> {
         events_offset_s: parse_offset(&a.events_offset)?,
         tolerance_s: a.tolerance_ms / 1e3,
         window_s: a.event_window_ms / 1e3,
+        marker: a.marker_col.is_some(),
     })
 }
 

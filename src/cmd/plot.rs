@@ -129,10 +129,12 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
 }
 
 fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
-    let opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
+    let mut opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
+    opts.ingest.marker_col = a.attribute.marker_col.clone();
+    opts.marker_threshold = a.attribute.marker_threshold;
     let an = analyze_file(&a.input, &opts)?;
     let labels = super::batch::label_options(&a.attribute)?;
-    let attr = attribute(&an.bursts, &labels.source())?;
+    let attr = attribute(&an.bursts, &labels.source(), &an.marker_edges_s)?;
     let events: Vec<EventWindow> = attr
         .events
         .iter()

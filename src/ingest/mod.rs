@@ -36,6 +36,9 @@ pub struct IngestOptions {
     pub unit: Option<String>,
     /// Unit of the time column (`s`, `ms`, `us`, ...).
     pub time_unit: Option<String>,
+    /// A marker column (a digital line or a second channel) by name or 1-based number.
+    #[serde(default)]
+    pub marker_col: Option<String>,
 }
 
 /// The field separator of a table.
@@ -95,6 +98,8 @@ pub struct Layout {
     /// Time runs backwards a little between packets (FNIRSI): put samples in order through a
     /// small window instead of refusing the file.
     pub reorder: bool,
+    /// 0-based marker column, read beside the value when asked for.
+    pub marker_index: Option<usize>,
 }
 
 /// The start of a file, split into lines, for scoring and layout.

@@ -267,6 +267,8 @@ struct Ctx {
     value_offset: f64,
     /// Accept time going backwards (the reader reorders).
     reorder: bool,
+    /// Marker column, or usize::MAX for none.
+    mi: usize,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -286,6 +288,7 @@ struct PartError {
 struct Part {
     time: Vec<f64>,
     value: Vec<f64>,
+    marker: Vec<f64>,
     /// Lines in the part.
     lines: u64,
     slots: u64,
@@ -300,6 +303,7 @@ impl Part {
     fn reset(&mut self) {
         self.time.clear();
         self.value.clear();
+        self.marker.clear();
         self.lines = 0;
         self.slots = 0;
         self.empty = 0;
@@ -408,11 +412,13 @@ impl SampleReader {
             } => (index, scale, offset),
             TimeBase::Implied { .. } => (usize::MAX, 1.0, 0.0),
         };
+        let mi = layout.marker_index.unwrap_or(usize::MAX);
         let needed = if ti == usize::MAX {
             layout.value_index + 1
         } else {
             ti.max(layout.value_index) + 1
-        };
+        }
+        .max(if mi == usize::MAX { 0 } else { mi + 1 });
         let ctx = Ctx {
             delimiter: layout.delimiter,
             decimal: if layout.decimal_comma { b',' } else { b'.' },
@@ -425,6 +431,7 @@ impl SampleReader {
             value_scale: layout.value_scale,
             value_offset: layout.value_offset,
             reorder: layout.reorder,
+            mi,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -698,6 +705,7 @@ impl SampleReader {
                 }
             }
             chunk.value.extend_from_slice(&part.value);
+            chunk.marker.extend_from_slice(&part.marker);
             if let Some(&t) = chunk.time_s.last() {
                 if !part.value.is_empty() {
                     self.last_time_s = t;
@@ -740,7 +748,7 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
     let mut line = 0u64;
     let mut last_t = f64::NEG_INFINITY;
     let fast_delim = match ctx.delimiter {
-        Delimiter::Byte(d) if !ctx.decimal_comma => Some(d),
+        Delimiter::Byte(d) if !ctx.decimal_comma && ctx.mi == usize::MAX => Some(d),
         _ => None,
     };
     while p < n {
@@ -756,7 +764,7 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
         let (end, fields) = match ctx.delimiter {
             Delimiter::Byte(d) => {
                 let (mut i, mut f, mut fs) = (p, 0usize, p);
-                let (mut tr, mut vr) = ((0, 0), (0, 0));
+                let (mut tr, mut vr, mut mr) = ((0, 0), (0, 0), (0, 0));
                 while i < n {
                     let c = data[i];
                     if c == d {
@@ -765,6 +773,9 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
                         }
                         if f == ctx.vi {
                             vr = (fs, i);
+                        }
+                        if f == ctx.mi {
+                            mr = (fs, i);
                         }
                         f += 1;
                         fs = i + 1;
@@ -779,7 +790,10 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
                 if f == ctx.vi {
                     vr = (fs, i);
                 }
-                (i, Some((f + 1, tr, vr)))
+                if f == ctx.mi {
+                    mr = (fs, i);
+                }
+                (i, Some((f + 1, tr, vr, mr)))
             }
             Delimiter::Whitespace => (
                 memchr::memchr2(b'\n', b'\r', &data[p..])
@@ -790,11 +804,12 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
         };
         let text = &data[p..end];
         let result = match fields {
-            Some((count, tr, vr)) => parse_row(
+            Some((count, tr, vr, mr)) => parse_row(
                 text,
                 count,
                 &data[tr.0..tr.1],
                 &data[vr.0..vr.1],
+                &data[mr.0..mr.1],
                 line,
                 ctx,
                 out,
@@ -896,11 +911,20 @@ fn parse_line(
         ctx.vi,
         ctx.needed,
     );
+    let marker_raw = if ctx.mi == usize::MAX {
+        &[][..]
+    } else {
+        line.split(|&b| b == b' ' || b == b'\t')
+            .filter(|f| !f.is_empty())
+            .nth(ctx.mi)
+            .unwrap_or_default()
+    };
     parse_row(
         line,
         count,
         time_raw.unwrap_or_default(),
         value_raw.unwrap_or_default(),
+        marker_raw,
         line_no,
         ctx,
         out,
@@ -916,6 +940,7 @@ fn parse_row(
     count: usize,
     time_raw: &[u8],
     value_raw: &[u8],
+    marker_raw: &[u8],
     line_no: u64,
     ctx: &Ctx,
     out: &mut Part,
@@ -1001,6 +1026,11 @@ fn parse_row(
     out.last_row_line = line_no;
     out.time.push(time);
     out.value.push(value);
+    if ctx.mi != usize::MAX {
+        // Digital states `-` and `X` (PPK2) and anything unreadable count as low.
+        out.marker
+            .push(fast_number(trim_field(marker_raw), ctx.decimal).unwrap_or(0.0));
+    }
     Ok(())
 }
 

@@ -136,6 +136,10 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         quantity,
         assumptions,
         reorder: false,
+        marker_index: match &opts.marker_col {
+            Some(m) => Some(find_column(&columns, m, "marker column")?),
+            None => None,
+        },
         scaling: vec![format!(
             "time = Start {start_s} s + sequence number × Increment {increment_s} s"
         )],
