@@ -327,3 +327,29 @@ fn dso_quad_channels() {
     );
     assert_eq!(b["input"]["value_column"], "screen pixel (0-199)");
 }
+
+#[test]
+fn ppk2_api_python_log() {
+    // Day-first date-time write times; current in µA.
+    check_tol(
+        "ppk2api.csv",
+        "ts,avg1000\n",
+        |t, i| format!("01-05-2024 12:00:{:09.6},{:.3}", t / 1e3, i * 1e3),
+        "ppk2-api-python",
+        &[],
+        1e-4,
+    );
+    // A time stamp that is not a date-time is a located error.
+    let dir = TempDir::new();
+    let p = dir.write(
+        "bad.csv",
+        b"ts,avg1000\n01-05-2024 12:00:00.000000,1\n01-05-2024 12:00:00.001000,2\nnoon,3\n",
+    );
+    let o = run(&["analyze", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.csv:4:1:") && err.contains("date-time"),
+        "{err}"
+    );
+}

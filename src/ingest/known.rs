@@ -391,3 +391,44 @@ pub mod tds2000 {
         Ok(l)
     }
 }
+
+pub mod ppk2_api {
+    //! ppk2-api-python logger: `ts,avg1000` then `dd-mm-YYYY HH:MM:SS.ffffff,<µA>`.
+    use super::*;
+    pub const NAME: &str = "ppk2-api-python";
+    pub fn score(h: &Head) -> u8 {
+        if h.lines
+            .first()
+            .is_some_and(|l| l.text.trim().starts_with("ts,avg"))
+        {
+            85
+        } else {
+            0
+        }
+    }
+    pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
+        let block = super::super::table::Block {
+            delimiter: super::super::Delimiter::Byte(b','),
+            decimal_comma: false,
+            first: 1,
+            fields: 2,
+            rows: h.lines.len().saturating_sub(1),
+            bad: 0,
+        };
+        if h.lines.len() < 2 {
+            return Err(Error::input(f, "a header line and no data rows"));
+        }
+        let mut l = hinted_block(h, f, o, NAME, block, |_, u, o, n| {
+            u[0] = parse_unit("s");
+            if u[1].is_none() {
+                u[1] = parse_unit("uA");
+            }
+            o.time_col.get_or_insert("1".into());
+            o.value_col.get_or_insert("2".into());
+            n.push("time stamps are the logger's write times (day-first date-time, seconds since 1970); current in µA".into());
+        })?;
+        l.time_is_datetime = matches!(l.time, super::super::TimeBase::Column { .. });
+        l.time_label = "column 1 \"ts\": day-first date-time".into();
+        Ok(l)
+    }
+}

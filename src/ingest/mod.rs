@@ -100,6 +100,9 @@ pub struct Layout {
     pub reorder: bool,
     /// 0-based marker column, read beside the value when asked for.
     pub marker_index: Option<usize>,
+    /// The time column holds date-times (`01-05-2024 12:00:00.123456` or
+    /// `2024-05-01 12:00:00.123`), read as seconds since 1970 (no time zone).
+    pub time_is_datetime: bool,
 }
 
 /// The start of a file, split into lines, for scoring and layout.
@@ -203,6 +206,12 @@ pub const FORMATS: &[Format] = &[
         description: "FNIRSI FNB48/C1/FNB58 via fnirsi_logger.py (epoch seconds, packets reordered)",
         score: known::fnirsi::score,
         layout: known::fnirsi::layout,
+    },
+    Format {
+        name: known::ppk2_api::NAME,
+        description: "ppk2-api-python logger (ts as dd-mm-YYYY HH:MM:SS.ffffff, current in µA)",
+        score: known::ppk2_api::score,
+        layout: known::ppk2_api::layout,
     },
     Format {
         name: known::tektronix::NAME,

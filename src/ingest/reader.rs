@@ -58,6 +58,46 @@ pub fn parse_number(field: &[u8], decimal_comma: bool) -> Num {
     }
 }
 
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian; Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `dd-mm-YYYY HH:MM:SS[.f]` (ppk2-api-python) or `YYYY-MM-DD HH:MM:SS[.f]` (ISO, also with
+/// `T`), as seconds since 1970-01-01 in the clock's own zone. None for anything else.
+pub fn parse_datetime(f: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(f).ok()?.trim();
+    let (date, time) = s.split_once([' ', 'T'])?;
+    let parts: Vec<&str> = date.split(['-', '/', '.']).collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let n = |x: &str| x.parse::<i64>().ok();
+    let (y, m, d) = if parts[0].len() == 4 {
+        (n(parts[0])?, n(parts[1])?, n(parts[2])?)
+    } else {
+        (n(parts[2])?, n(parts[1])?, n(parts[0])?)
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let t: Vec<&str> = time.split(':').collect();
+    if t.len() != 3 {
+        return None;
+    }
+    let (hh, mm) = (n(t[0])?, n(t[1])?);
+    let ss: f64 = t[2].parse().ok()?;
+    if !(0..24).contains(&hh) || !(0..60).contains(&mm) || !(0.0..61.0).contains(&ss) {
+        return None;
+    }
+    Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60) as f64 + ss)
+}
+
 /// Powers of ten exactly representable as f64.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -269,6 +309,8 @@ struct Ctx {
     reorder: bool,
     /// Marker column, or usize::MAX for none.
     mi: usize,
+    /// The time column holds date-times.
+    datetime: bool,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -432,6 +474,7 @@ impl SampleReader {
             value_offset: layout.value_offset,
             reorder: layout.reorder,
             mi,
+            datetime: layout.time_is_datetime,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -748,7 +791,9 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
     let mut line = 0u64;
     let mut last_t = f64::NEG_INFINITY;
     let fast_delim = match ctx.delimiter {
-        Delimiter::Byte(d) if !ctx.decimal_comma && ctx.mi == usize::MAX => Some(d),
+        Delimiter::Byte(d) if !ctx.decimal_comma && ctx.mi == usize::MAX && !ctx.datetime => {
+            Some(d)
+        }
         _ => None,
     };
     while p < n {
@@ -997,7 +1042,19 @@ fn parse_row(
     let time = if ctx.ti == usize::MAX {
         slot as f64
     } else {
-        let t = number(time_field, ctx, ctx.ti, line_no)? * ctx.time_scale + ctx.time_offset;
+        let t = if ctx.datetime {
+            parse_datetime(time_field).ok_or_else(|| PartError {
+                line: line_no,
+                field: Some(ctx.ti + 1),
+                message: format!(
+                    "expected a date-time such as 01-05-2024 12:00:00.123456 or 2024-05-01 12:00:00 in {{col}}, found \"{}\"",
+                    snippet(&String::from_utf8_lossy(time_field), 40)
+                ),
+                prev_line: None,
+            })?
+        } else {
+            number(time_field, ctx, ctx.ti, line_no)? * ctx.time_scale + ctx.time_offset
+        };
         if t.abs() > MAX_MAGNITUDE {
             return Err(PartError {
                 line: line_no,
@@ -1187,6 +1244,19 @@ mod tests {
             let (got, used) = fast_prefix(padded.as_bytes(), b'.').unwrap();
             assert_eq!((got.to_bits(), used), (want.to_bits(), c.len()), "{c}");
         }
+    }
+
+    #[test]
+    fn datetimes() {
+        // 2024-05-01 00:00:00 is 1714521600 s after 1970 (date -u -d 2024-05-01 +%s).
+        assert_eq!(parse_datetime(b"2024-05-01 00:00:00"), Some(1714521600.0));
+        assert_eq!(
+            parse_datetime(b"01-05-2024 12:00:01.5"),
+            Some(1714521600.0 + 43201.5)
+        );
+        assert_eq!(parse_datetime(b"1970-01-01T00:00:00"), Some(0.0));
+        assert_eq!(parse_datetime(b"2024-13-01 00:00:00"), None);
+        assert_eq!(parse_datetime(b"12.5"), None);
     }
 
     #[test]

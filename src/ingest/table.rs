@@ -426,6 +426,7 @@ pub fn table_layout(
         assumptions,
         scaling: Vec::new(),
         reorder: false,
+        time_is_datetime: false,
         marker_index: match &opts.marker_col {
             Some(m) => Some(find_column(&names, m, "marker column")?),
             None => None,
