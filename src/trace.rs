@@ -48,6 +48,8 @@ pub struct Chunk {
     pub value: Vec<f64>,
     /// The marker column's value per sample, when the layout has one (else empty).
     pub marker: Vec<f64>,
+    /// Digital channels, row after row (layout.digital.len() values a sample; NaN for `X`/`-`).
+    pub digital: Vec<f64>,
 }
 
 impl Chunk {
@@ -55,6 +57,7 @@ impl Chunk {
         self.time_s.clear();
         self.value.clear();
         self.marker.clear();
+        self.digital.clear();
     }
 
     pub fn len(&self) -> usize {

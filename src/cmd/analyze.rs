@@ -24,6 +24,7 @@ pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> Analyz
             unit: i.unit.clone(),
             time_unit: i.time_unit.clone(),
             marker_col: None,
+            read_digital: false,
         },
         calibration: Calibration {
             shunt_ohms: c.shunt_ohms,

@@ -161,7 +161,11 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
 
 pub fn convert(a: &ConvertArgs) -> Result<i32> {
     crate::output::refuse_existing(&a.output, a.force)?;
-    let source = Source::open(&a.file, &ingest_options(&a.ingest))?;
+    let mut io = ingest_options(&a.ingest);
+    io.read_digital = true;
+    let source = Source::open(&a.file, &io)?;
+    let digital: Vec<String> = source.layout.digital.iter().map(|(_, n)| n.clone()).collect();
+    let nd = digital.len();
     let q = source.layout.quantity;
     let cal = match a.shunt_ohms {
         Some(r) => {
@@ -185,10 +189,14 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
     if lower.ends_with(".parquet") {
         use polars::prelude::*;
         let file = AtomicFile::create(&a.output)?;
-        let schema = Schema::from_iter([
+        let mut fields = vec![
             Field::new("time_s".into(), DataType::Float64),
             Field::new(value_name.into(), DataType::Float64),
-        ]);
+        ];
+        for d in &digital {
+            fields.push(Field::new(d.as_str().into(), DataType::Float64));
+        }
+        let schema = Schema::from_iter(fields);
         let mut file = file;
         let err = |e: PolarsError| Error::output(&a.output, format!("cannot write Parquet: {e}"));
         {
@@ -200,11 +208,21 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
                 if let Some(c) = cal {
                     c.to_ma(q, &mut chunk.value);
                 }
-                let df = DataFrame::new_infer_height(vec![
+                let mut cols = vec![
                     Column::new("time_s".into(), std::mem::take(&mut chunk.time_s)),
                     Column::new(value_name.into(), std::mem::take(&mut chunk.value)),
-                ])
-                .map_err(err)?;
+                ];
+                for (k, d) in digital.iter().enumerate() {
+                    let v: Vec<Option<f64>> = chunk
+                        .digital
+                        .iter()
+                        .skip(k)
+                        .step_by(nd)
+                        .map(|x| (!x.is_nan()).then_some(*x))
+                        .collect();
+                    cols.push(Column::new(d.as_str().into(), v));
+                }
+                let df = DataFrame::new_infer_height(cols).map_err(err)?;
                 w.write_batch(&df).map_err(err)?;
             }
             w.finish().map_err(err)?;
@@ -212,16 +230,29 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
         file.commit()?;
     } else if lower.ends_with(".csv") {
         let mut file = AtomicFile::create(&a.output)?;
-        writeln!(file.writer(), "time_s,{value_name}").map_err(|e| file.err(e))?;
+        let mut header = format!("time_s,{value_name}");
+        for d in &digital {
+            header.push(',');
+            header.push_str(&crate::report::csv::field(d));
+        }
+        writeln!(file.writer(), "{header}").map_err(|e| file.err(e))?;
         let mut line = String::with_capacity(64);
         while reader.next_chunk(&mut chunk)? {
             if let Some(c) = cal {
                 c.to_ma(q, &mut chunk.value);
             }
-            for (t, v) in chunk.time_s.iter().zip(&chunk.value) {
+            for (k, (t, v)) in chunk.time_s.iter().zip(&chunk.value).enumerate() {
                 use std::fmt::Write as _;
                 line.clear();
-                let _ = writeln!(line, "{t},{v}");
+                let _ = write!(line, "{t},{v}");
+                for d in chunk.digital.iter().skip(k * nd).take(nd) {
+                    if d.is_nan() {
+                        line.push(',');
+                    } else {
+                        let _ = write!(line, ",{d}");
+                    }
+                }
+                line.push('\n');
                 file.writer()
                     .write_all(line.as_bytes())
                     .map_err(|e| file.err(e))?;

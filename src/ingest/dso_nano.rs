@@ -143,6 +143,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         assumptions: Vec::new(),
         reorder: false,
         time_is_datetime: false,
+        digital: Vec::new(),
         marker_index: None,
         scaling: vec![format!(
             "{} V/div × probe {probe} / {PX_PER_DIV} px per div = {:.6} V per pixel; 0 V at pixel {zero_px}",

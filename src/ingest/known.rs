@@ -222,11 +222,35 @@ pub mod ppk2 {
         }
     }
     pub fn layout(h: &Head, f: &str, o: &IngestOptions) -> Result<Layout> {
-        hinted(h, f, o, NAME, |names, _, _, n| {
-            if names.iter().any(|c| c.starts_with("D0")) {
-                n.push("digital channels D0-D7 are not read yet".into());
-            }
-        })
+        // Digital cells may read `X` or `-`: the block is every line after the header.
+        let hi = h
+            .lines
+            .iter()
+            .position(|l| l.text.starts_with("Timestamp(ms)"))
+            .ok_or_else(|| Error::input(f, "no PPK2 header (Timestamp(ms),Current(uA),...) found"))?;
+        if hi + 1 >= h.lines.len() {
+            return Err(Error::input(f, "a header line and no data rows"));
+        }
+        let block = super::super::table::Block {
+            delimiter: super::super::Delimiter::Byte(b','),
+            decimal_comma: false,
+            first: hi + 1,
+            fields: h.lines[hi].text.split(',').count(),
+            rows: h.lines.len() - hi - 1,
+            bad: 0,
+        };
+        let mut l = hinted_block(h, f, o, NAME, block, |_, _, _, _| {})?;
+        if o.read_digital {
+            // D0..D7 one column each (the combined `D0-D7` column is left out).
+            l.digital = l
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.len() == 2 && c.starts_with('D') && c.as_bytes()[1].is_ascii_digit())
+                .map(|(i, c)| (i, c.clone()))
+                .collect();
+        }
+        Ok(l)
     }
 }
 

@@ -39,6 +39,9 @@ pub struct IngestOptions {
     /// A marker column (a digital line or a second channel) by name or 1-based number.
     #[serde(default)]
     pub marker_col: Option<String>,
+    /// Also read the digital channels a format knows of (for `convert`).
+    #[serde(default)]
+    pub read_digital: bool,
 }
 
 /// The field separator of a table.
@@ -103,6 +106,8 @@ pub struct Layout {
     /// The time column holds date-times (`01-05-2024 12:00:00.123456` or
     /// `2024-05-01 12:00:00.123`), read as seconds since 1970 (no time zone).
     pub time_is_datetime: bool,
+    /// Digital channels to read beside the value (0-based column, name), when asked for.
+    pub digital: Vec<(usize, String)>,
 }
 
 /// The start of a file, split into lines, for scoring and layout.

@@ -311,6 +311,9 @@ struct Ctx {
     mi: usize,
     /// The time column holds date-times.
     datetime: bool,
+    /// Digital columns to read (0-based), as a fixed array; `nd` of them are used.
+    dig: [usize; 16],
+    nd: usize,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -331,6 +334,7 @@ struct Part {
     time: Vec<f64>,
     value: Vec<f64>,
     marker: Vec<f64>,
+    digital: Vec<f64>,
     /// Lines in the part.
     lines: u64,
     slots: u64,
@@ -346,6 +350,7 @@ impl Part {
         self.time.clear();
         self.value.clear();
         self.marker.clear();
+        self.digital.clear();
         self.lines = 0;
         self.slots = 0;
         self.empty = 0;
@@ -475,6 +480,14 @@ impl SampleReader {
             reorder: layout.reorder,
             mi,
             datetime: layout.time_is_datetime,
+            dig: {
+                let mut d = [0usize; 16];
+                for (k, (c, _)) in layout.digital.iter().take(16).enumerate() {
+                    d[k] = *c;
+                }
+                d
+            },
+            nd: layout.digital.len().min(16),
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -749,6 +762,7 @@ impl SampleReader {
             }
             chunk.value.extend_from_slice(&part.value);
             chunk.marker.extend_from_slice(&part.marker);
+            chunk.digital.extend_from_slice(&part.digital);
             if let Some(&t) = chunk.time_s.last() {
                 if !part.value.is_empty() {
                     self.last_time_s = t;
@@ -791,7 +805,9 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
     let mut line = 0u64;
     let mut last_t = f64::NEG_INFINITY;
     let fast_delim = match ctx.delimiter {
-        Delimiter::Byte(d) if !ctx.decimal_comma && ctx.mi == usize::MAX && !ctx.datetime => {
+        Delimiter::Byte(d)
+            if !ctx.decimal_comma && ctx.mi == usize::MAX && !ctx.datetime && ctx.nd == 0 =>
+        {
             Some(d)
         }
         _ => None,
@@ -1087,6 +1103,16 @@ fn parse_row(
         // Digital states `-` and `X` (PPK2) and anything unreadable count as low.
         out.marker
             .push(fast_number(trim_field(marker_raw), ctx.decimal).unwrap_or(0.0));
+    }
+    if ctx.nd > 0 {
+        let fields: Vec<&[u8]> = match ctx.delimiter {
+            Delimiter::Byte(d) => line.split(|&b| b == d).collect(),
+            Delimiter::Whitespace => split_fields(line, Delimiter::Whitespace),
+        };
+        for &c in &ctx.dig[..ctx.nd] {
+            let v = fields.get(c).and_then(|f| fast_number(trim_field(f), ctx.decimal));
+            out.digital.push(v.unwrap_or(f64::NAN));
+        }
     }
     Ok(())
 }

@@ -137,6 +137,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         assumptions,
         reorder: false,
         time_is_datetime: false,
+        digital: Vec::new(),
         marker_index: match &opts.marker_col {
             Some(m) => Some(find_column(&columns, m, "marker column")?),
             None => None,

@@ -427,6 +427,7 @@ pub fn table_layout(
         scaling: Vec::new(),
         reorder: false,
         time_is_datetime: false,
+        digital: Vec::new(),
         marker_index: match &opts.marker_col {
             Some(m) => Some(find_column(&names, m, "marker column")?),
             None => None,
