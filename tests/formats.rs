@@ -362,7 +362,12 @@ fn ppk2_convert_keeps_the_digital_channels() {
         b"Timestamp(ms),Current(uA),D0-D7,D0,D1,D2,D3,D4,D5,D6,D7\n0.00,7.000,10000001,1,0,0,0,0,0,0,1\n0.01,9.500,0000000X,0,0,0,0,0,0,0,X\n0.02,8.000,-------0,-,-,-,-,-,-,-,0\n",
     );
     let out = dir.path("p.csv");
-    let o = run(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -250,3 +250,114 @@ fn inspect_shows_first_and_last_samples() {
         "{text}"
     );
 }
+
+#[test]
+fn first_and_last_samples_of_every_real_file() {
+    // (file, extra args, samples, first time s, last time s, first value, last value), values
+    // in V (or mA for current files), read off the files by hand with grep/head/tail.
+    let cases: Vec<(&str, Vec<&str>, u64, f64, f64, f64, f64)> = vec![
+        (
+            "keysight-mso7034a_2ch.csv",
+            vec![],
+            999,
+            -1.0e-3,
+            996e-6,
+            -249.982e-6,
+            2.499750018,
+        ),
+        (
+            "rigol-ds1000e_2ch.csv",
+            vec![],
+            600,
+            -9.5999989e-05,
+            5.0300121e-04,
+            0.0,
+            1.6,
+        ),
+        (
+            "rigol-ds1000z_1ch_head3000.csv",
+            vec![],
+            2998,
+            -3e-5,
+            -3e-5 + 2997.0 * 2e-9,
+            182.0,
+            124.0,
+        ),
+        (
+            "siglent-sds1202xe_head3000.csv",
+            vec![],
+            2988,
+            0.0,
+            0.005974,
+            1.16,
+            1.38,
+        ),
+        (
+            "tektronix-mdo4104c_head3000.csv",
+            vec![],
+            2979,
+            -4.03e-4,
+            -3.4344e-4,
+            4.96,
+            5.04,
+        ),
+        (
+            "saleae-logic2-analog_head3000.csv",
+            vec![],
+            2999,
+            0.000067442,
+            59.96006744,
+            -0.012,
+            0.274,
+        ),
+        (
+            "joulescope-ui_statistics.csv",
+            vec![],
+            21,
+            0.0,
+            10.0,
+            399.422,
+            475.491,
+        ),
+        // Nano: pixels 083 and 045; 2 V/div → 0.08 V per pixel with 0 V at pixel 0.
+        (
+            "dso-nano-v3_DATA16.CSV",
+            vec!["--sample-interval", "1ms", "--zero-px", "0"],
+            4094,
+            0.0,
+            4.093,
+            83.0 * 0.08,
+            45.0 * 0.08,
+        ),
+    ];
+    for (file, extra, n, t0, t1, v0, v1) in cases {
+        let p = fixture(file);
+        let mut args = vec!["inspect", p.to_str().unwrap(), "-f", "json"];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(out.status.success(), "{file}");
+        let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1e-6);
+        assert_eq!(a["samples"], n, "{file}");
+        assert!(
+            close(f(&a["first_time_s"]), t0),
+            "{file}: first time {}",
+            a["first_time_s"]
+        );
+        assert!(
+            close(f(&a["last_time_s"]), t1),
+            "{file}: last time {}",
+            a["last_time_s"]
+        );
+        assert!(
+            close(f(&a["first_value"]), v0),
+            "{file}: first value {}",
+            a["first_value"]
+        );
+        assert!(
+            close(f(&a["last_value"]), v1),
+            "{file}: last value {}",
+            a["last_value"]
+        );
+    }
+}

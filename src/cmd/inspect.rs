@@ -164,7 +164,12 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
     let mut io = ingest_options(&a.ingest);
     io.read_digital = true;
     let source = Source::open(&a.file, &io)?;
-    let digital: Vec<String> = source.layout.digital.iter().map(|(_, n)| n.clone()).collect();
+    let digital: Vec<String> = source
+        .layout
+        .digital
+        .iter()
+        .map(|(_, n)| n.clone())
+        .collect();
     let nd = digital.len();
     let q = source.layout.quantity;
     let cal = match a.shunt_ohms {

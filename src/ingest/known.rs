@@ -227,7 +227,9 @@ pub mod ppk2 {
             .lines
             .iter()
             .position(|l| l.text.starts_with("Timestamp(ms)"))
-            .ok_or_else(|| Error::input(f, "no PPK2 header (Timestamp(ms),Current(uA),...) found"))?;
+            .ok_or_else(|| {
+                Error::input(f, "no PPK2 header (Timestamp(ms),Current(uA),...) found")
+            })?;
         if hi + 1 >= h.lines.len() {
             return Err(Error::input(f, "a header line and no data rows"));
         }
@@ -246,7 +248,9 @@ pub mod ppk2 {
                 .columns
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.len() == 2 && c.starts_with('D') && c.as_bytes()[1].is_ascii_digit())
+                .filter(|(_, c)| {
+                    c.len() == 2 && c.starts_with('D') && c.as_bytes()[1].is_ascii_digit()
+                })
                 .map(|(i, c)| (i, c.clone()))
                 .collect();
         }

@@ -1110,7 +1110,9 @@ fn parse_row(
             Delimiter::Whitespace => split_fields(line, Delimiter::Whitespace),
         };
         for &c in &ctx.dig[..ctx.nd] {
-            let v = fields.get(c).and_then(|f| fast_number(trim_field(f), ctx.decimal));
+            let v = fields
+                .get(c)
+                .and_then(|f| fast_number(trim_field(f), ctx.decimal));
             out.digital.push(v.unwrap_or(f64::NAN));
         }
     }
