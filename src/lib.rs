@@ -3,8 +3,10 @@
 //! The pipeline, one module per stage:
 //! [`ingest`] (find the format, stream samples) → [`trace`] (the data between stages) →
 //! [`calibrate`] (volts to milliamperes) → [`detect`] (baseline, noise, bursts, integrals) →
-//! [`report`] (table, JSON, CSV). [`analysis`] runs the stages over one file;
-//! [`synth`] makes traces with known ground truth.
+//! [`attribute`] (bursts to labelled events) → [`stats`] and [`summarize`] (statistics over
+//! repetitions, comparisons, battery life) → [`report`] (table, JSON, CSV, Markdown, HTML,
+//! Parquet) and [`plot`] (charts). [`analysis`] runs the stages over one file, [`batch`] over
+//! many; [`synth`] makes traces with known ground truth; [`output`] writes files atomically.
 
 pub mod analysis;
 pub mod attribute;
