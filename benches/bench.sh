@@ -46,7 +46,7 @@ measure() { # name, command...: best wall time of 3 runs, and peak RSS
 }
 
 measure analyze "$bin" analyze "$trace" -q -f json
-measure plot "$bin" plot "$trace" -o "$dir/trace.png"
+measure plot "$bin" plot "$trace" -o "$dir/trace.png" --force
 awk -v a="$t_analyze" -v p="$t_plot" 'BEGIN { printf "plot takes %.2fx the time of analyze (target at most 1.5x)\n", p / a }'
 
 # batch over 1000 small files: one job against two.

@@ -3,14 +3,15 @@
 //! reader does the rest. Layouts from ../shared/formats (real files and vendors' documentation).
 
 use super::header::unit_cell;
-use super::table::{find_block, read_header, table_layout};
+use super::table::{read_header, table_layout};
 use super::{Head, IngestOptions, Layout};
 use crate::error::{Error, Result};
 use crate::units::{parse_unit, Unit};
 
 /// Lines before the data (and comment lines), trimmed.
 fn preamble(head: &Head) -> Vec<&str> {
-    let first = find_block(head)
+    let first = head
+        .block()
         .map(|b| b.first)
         .unwrap_or(head.lines.len().min(40));
     head.lines[..first].iter().map(|l| l.text.trim()).collect()
@@ -31,7 +32,7 @@ fn hinted(
     format: &'static str,
     fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
 ) -> Result<Layout> {
-    let block = find_block(head).ok_or_else(|| {
+    let block = head.block().ok_or_else(|| {
         Error::input(
             file,
             format!(

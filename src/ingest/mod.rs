@@ -116,6 +116,8 @@ pub struct Head {
     pub lines: Vec<HeadLine>,
     /// True when the whole file fit in the head.
     pub complete: bool,
+    /// The block of numeric rows, found once (every format asks).
+    block: std::sync::OnceLock<Option<table::Block>>,
 }
 
 #[derive(Debug)]
@@ -154,7 +156,17 @@ impl Head {
                 text: clean_line(&bytes[start..]),
             });
         }
-        Head { lines, complete }
+        Head {
+            lines,
+            complete,
+            block: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The block of numeric rows under the best dialect (see [`table::find_block`]); computed
+    /// on first use. Cost: one parse of the head per dialect.
+    pub fn block(&self) -> Option<table::Block> {
+        self.block.get_or_init(|| table::find_block(self)).clone()
     }
 
     /// The first `n` lines as the reader saw them, for error messages.

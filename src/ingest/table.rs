@@ -121,7 +121,7 @@ pub fn find_block(head: &Head) -> Option<Block> {
 }
 
 pub fn score(head: &Head) -> u8 {
-    match find_block(head) {
+    match head.block() {
         Some(b) if b.bad == 0 => 20,
         Some(_) => 10,
         None => 0,
@@ -214,7 +214,7 @@ pub fn read_header(head: &Head, block: &Block) -> (Vec<String>, Vec<Option<Unit>
 }
 
 pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
-    let block = find_block(head).ok_or_else(|| {
+    let block = head.block().ok_or_else(|| {
         Error::input(
             file,
             format!(
