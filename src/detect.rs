@@ -460,9 +460,53 @@ impl Detector {
 
     /// Feed a chunk: time in s, current in mA. Cost: a few comparisons and adds per sample.
     pub fn push(&mut self, time_s: &[f64], current_ma: &[f64]) {
-        for (&t, &i) in time_s.iter().zip(current_ma) {
-            self.step(t, i);
+        let n = time_s.len().min(current_ma.len());
+        let mut k = 0;
+        while k < n {
+            k = self.idle_run(time_s, current_ma, k);
+            if k < n {
+                self.step(time_s[k], current_ma[k]);
+                k += 1;
+            }
         }
+    }
+
+    /// The common case in a tight loop: idle, nothing pending, the current below the trigger
+    /// level, regular steps. Exactly what [`Detector::step`] does for such samples, in the same
+    /// order of additions; returns where it stopped.
+    #[inline]
+    fn idle_run(&mut self, time_s: &[f64], current_ma: &[f64], mut k: usize) -> usize {
+        if self.state != State::Idle || self.pending.is_some() || self.candidate.is_some() {
+            return k;
+        }
+        let Some((mut tp, mut ip)) = self.prev else {
+            return k;
+        };
+        let (b, hi, gap, iv) = (self.p.baseline_ma, self.hi, self.p.gap_s, self.p.interval_s);
+        let n = time_s.len().min(current_ma.len());
+        while k < n {
+            let (t, i) = (time_s[k], current_ma[k]);
+            let dt = t - tp;
+            if dt > gap || dt == 0.0 || i >= hi {
+                break;
+            }
+            if (dt - iv).abs() > 0.01 * iv {
+                self.irregular_steps += 1;
+            }
+            self.charge_mas += 0.5 * (i + ip) * dt;
+            self.covered_s += dt;
+            if i <= b {
+                self.run = Accum::at(t, i);
+            } else {
+                self.run.segment(tp, ip, t, i, b, hi);
+            }
+            tp = t;
+            ip = i;
+            k += 1;
+        }
+        self.prev = Some((tp, ip));
+        self.last_time_s = tp;
+        k
     }
 
     #[inline]
