@@ -21,7 +21,7 @@ pub fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.lesson{background:#f6f8e8;padding:.8em 1em;border-left:4px solid #8a3}\
-p.intro{color:#555;max-width:60em}img{max-width:100%;border:1px solid #ddd}";
+p.intro{color:#555;max-width:60em}figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}";
 
 /// Render; `images` are (file name, caption) of PNGs beside report.html.
 pub fn render(r: &BatchReport, images: &[(String, String)]) -> String {
