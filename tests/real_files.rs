@@ -255,7 +255,8 @@ fn inspect_shows_first_and_last_samples() {
 fn first_and_last_samples_of_every_real_file() {
     // (file, extra args, samples, first time s, last time s, first value, last value), values
     // in V (or mA for current files), read off the files by hand with grep/head/tail.
-    let cases: Vec<(&str, Vec<&str>, u64, f64, f64, f64, f64)> = vec![
+    type Case<'a> = (&'a str, Vec<&'a str>, u64, f64, f64, f64, f64);
+    let cases: Vec<Case> = vec![
         (
             "keysight-mso7034a_2ch.csv",
             vec![],

@@ -3,7 +3,7 @@
 //! reader does the rest. Layouts from ../shared/formats (real files and vendors' documentation).
 
 use super::header::unit_cell;
-use super::table::{read_header, table_layout};
+use super::table::{layout_with as hinted, layout_with_block as hinted_block};
 use super::{Head, IngestOptions, Layout};
 use crate::error::{Error, Result};
 use crate::units::{parse_unit, Unit};
@@ -22,48 +22,6 @@ fn any_starts(head: &Head, prefix: &str) -> bool {
     preamble(head)
         .iter()
         .any(|l| l.replace(['\t', ';'], ",").starts_with(prefix))
-}
-
-/// Lay the file out as a table after `fix` adjusts units, options and notes.
-fn hinted(
-    head: &Head,
-    file: &str,
-    opts: &IngestOptions,
-    format: &'static str,
-    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
-) -> Result<Layout> {
-    let block = head.block().ok_or_else(|| {
-        Error::input(
-            file,
-            format!(
-                "no block of numeric rows found. First lines: {}",
-                head.preview(4)
-            ),
-        )
-    })?;
-    hinted_block(head, file, opts, format, block, fix)
-}
-
-/// [`hinted`] with the data block given (for files whose rows hold text cells too).
-fn hinted_block(
-    head: &Head,
-    file: &str,
-    opts: &IngestOptions,
-    format: &'static str,
-    block: super::table::Block,
-    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
-) -> Result<Layout> {
-    let data_line = head.lines[block.first].number;
-    let (mut names, mut units, found) = read_header(head, &block);
-    if names.iter().all(|n| n.is_empty()) {
-        names = (1..=block.fields).map(|i| format!("column {i}")).collect();
-    }
-    let mut o = opts.clone();
-    let mut notes = Vec::new();
-    fix(&names, &mut units, &mut o, &mut notes);
-    let mut l = table_layout(format, file, &o, &block, data_line, names, units, found > 0)?;
-    l.scaling.extend(notes);
-    Ok(l)
 }
 
 /// Give every column without a unit `unit`, except the first (time).

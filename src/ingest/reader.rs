@@ -832,18 +832,22 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
             Delimiter::Byte(d) => {
                 let (mut i, mut f, mut fs) = (p, 0usize, p);
                 let (mut tr, mut vr, mut mr) = ((0, 0), (0, 0), (0, 0));
+                // Remember field `f`, spanning fs..i, if it is one the row needs.
+                let mut keep = |f: usize, fs: usize, i: usize| {
+                    if f == ctx.ti {
+                        tr = (fs, i);
+                    }
+                    if f == ctx.vi {
+                        vr = (fs, i);
+                    }
+                    if f == ctx.mi {
+                        mr = (fs, i);
+                    }
+                };
                 while i < n {
                     let c = data[i];
                     if c == d {
-                        if f == ctx.ti {
-                            tr = (fs, i);
-                        }
-                        if f == ctx.vi {
-                            vr = (fs, i);
-                        }
-                        if f == ctx.mi {
-                            mr = (fs, i);
-                        }
+                        keep(f, fs, i);
                         f += 1;
                         fs = i + 1;
                     } else if c == b'\n' || c == b'\r' {
@@ -851,15 +855,7 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
                     }
                     i += 1;
                 }
-                if f == ctx.ti {
-                    tr = (fs, i);
-                }
-                if f == ctx.vi {
-                    vr = (fs, i);
-                }
-                if f == ctx.mi {
-                    mr = (fs, i);
-                }
+                keep(f, fs, i);
                 (i, Some((f + 1, tr, vr, mr)))
             }
             Delimiter::Whitespace => (

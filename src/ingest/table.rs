@@ -214,6 +214,17 @@ pub fn read_header(head: &Head, block: &Block) -> (Vec<String>, Vec<Option<Unit>
 }
 
 pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
+    layout_with(head, file, opts, NAME, |_, _, _, _| {})
+}
+
+/// Lay the file out as a table, as format `format`, after `fix` adjusts units and options.
+pub fn layout_with(
+    head: &Head,
+    file: &str,
+    opts: &IngestOptions,
+    format: &'static str,
+    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
+) -> Result<Layout> {
     let block = head.block().ok_or_else(|| {
         Error::input(
             file,
@@ -223,21 +234,29 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
             ),
         )
     })?;
+    layout_with_block(head, file, opts, format, block, fix)
+}
+
+/// [`layout_with`] with the data block given (for files whose rows hold text cells too).
+pub fn layout_with_block(
+    head: &Head,
+    file: &str,
+    opts: &IngestOptions,
+    format: &'static str,
+    block: Block,
+    fix: impl FnOnce(&[String], &mut Vec<Option<Unit>>, &mut IngestOptions, &mut Vec<String>),
+) -> Result<Layout> {
     let data_line = head.lines[block.first].number;
-    let (mut names, units, header_lines) = read_header(head, &block);
+    let (mut names, mut units, found) = read_header(head, &block);
     if names.iter().all(|n| n.is_empty()) {
         names = (1..=block.fields).map(|i| format!("column {i}")).collect();
     }
-    table_layout(
-        NAME,
-        file,
-        opts,
-        &block,
-        data_line,
-        names,
-        units,
-        header_lines > 0,
-    )
+    let mut o = opts.clone();
+    let mut notes = Vec::new();
+    fix(&names, &mut units, &mut o, &mut notes);
+    let mut l = table_layout(format, file, &o, &block, data_line, names, units, found > 0)?;
+    l.scaling.extend(notes);
+    Ok(l)
 }
 
 /// Choose time and value columns from names and units and build the layout.

@@ -6,6 +6,19 @@ use crate::report::BatchReport;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// The label of category `x` on an axis where categories sit at 0, 1, 2...; none between.
+fn category<S: AsRef<str>>(names: &[S], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        names
+            .get(i as usize)
+            .map(|s| s.as_ref().to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Grouped bars of energy per event, connect and steady messages side by side (each on its own
 /// scale: a connection set-up costs tens of times a message), with 95% CI error bars.
 pub struct CompareChart<'a>(pub &'a BatchReport);
@@ -67,17 +80,7 @@ impl Chart for CompareChart<'_> {
                 .configure_mesh()
                 .disable_x_mesh()
                 .x_labels(n)
-                .x_label_formatter(&|x| {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 {
-                        names
-                            .get(i as usize)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|x| category(&names, *x))
                 .y_desc("energy per event (mJ)")
                 .axis_desc_style(("sans-serif", 20))
                 .label_style(("sans-serif", 17))
@@ -333,14 +336,7 @@ impl Chart for DistributionChart<'_> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category(&names, *x))
             .y_desc("excess charge (mA·ms = µC), log scale")
             .y_labels(8)
             .y_label_formatter(&|y| format!("{y:.0}"))
