@@ -119,6 +119,9 @@ pub struct Analysis {
     pub marker_edges_s: Vec<f64>,
     pub totals: Totals,
     pub warnings: Vec<Warning>,
+    /// The packet capture's exchanges and their costs (`--pcap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcap: Option<crate::attribute::pcap::PcapReport>,
 }
 
 impl Analysis {
@@ -419,6 +422,7 @@ pub fn analyze_file_with(
         marker_edges_s,
         totals,
         warnings,
+        pcap: None,
     })
 }
 

@@ -115,6 +115,45 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub pcap: PcapArgs,
+}
+
+/// A packet capture recorded beside the trace.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Packet capture")]
+pub struct PcapArgs {
+    /// A pcap or pcapng capture of the same run: bytes, packets and charge per protocol phase.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<String>,
+
+    /// Map a server port to a protocol, on top of http=80, https=443, mqtt=1883, mqtts=8883
+    /// (repeatable), e.g. mqtt=1884.
+    #[arg(long = "port", value_name = "PROTOCOL=PORT")]
+    pub ports: Vec<String>,
+
+    /// Trace time = packet time (s since the capture's first packet) + SECONDS; default:
+    /// estimated by matching packets to bursts.
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub pcap_offset: Option<f64>,
+
+    /// How far outside a burst an exchange's first packet may fall and still belong to it.
+    #[arg(long, default_value_t = 2.0, value_name = "MS")]
+    pub pcap_tolerance_ms: f64,
+}
+
+impl PcapArgs {
+    pub fn options(&self) -> Option<crate::attribute::pcap::PcapOptions> {
+        self.pcap
+            .as_ref()
+            .map(|path| crate::attribute::pcap::PcapOptions {
+                path: path.clone(),
+                ports: self.ports.clone(),
+                offset_s: self.pcap_offset,
+                tolerance_ms: self.pcap_tolerance_ms,
+            })
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -294,6 +333,9 @@ pub struct BatchArgs {
 
     #[command(flatten)]
     pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub pcap: PcapArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -448,6 +490,14 @@ pub struct FileOverrides {
     pub events_offset: Option<String>,
     #[arg(long)]
     pub marker_col: Option<String>,
+    #[arg(long)]
+    pub pcap: Option<String>,
+    #[arg(long = "port")]
+    pub ports: Vec<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub pcap_offset: Option<f64>,
+    #[arg(long)]
+    pub pcap_tolerance_ms: Option<f64>,
 }
 
 #[derive(Args, Debug, Clone)]

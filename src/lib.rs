@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage:
 //! [`ingest`] (find the format, stream samples) → [`trace`] (the data between stages) →
 //! [`calibrate`] (volts to milliamperes) → [`detect`] (baseline, noise, bursts, integrals) →
-//! [`attribute`] (bursts to labelled events) → [`stats`] and [`summarize`] (statistics over
+//! [`attribute`] (bursts to labelled events; [`capture`] reads packet captures into exchanges
+//! for it) → [`stats`] and [`summarize`] (statistics over
 //! repetitions, comparisons, battery life) → [`report`] (table, JSON, CSV, Markdown, HTML,
 //! Parquet) and [`plot`] (charts). [`analysis`] runs the stages over one file, [`batch`] over
 //! many; [`synth`] makes traces with known ground truth; [`output`] writes files atomically.
@@ -12,6 +13,7 @@ pub mod analysis;
 pub mod attribute;
 pub mod batch;
 pub mod calibrate;
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod detect;

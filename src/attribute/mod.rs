@@ -3,6 +3,7 @@
 //! and reported, never dropped.
 
 pub mod events_file;
+pub mod pcap;
 
 use crate::detect::Burst;
 use crate::error::Result;

@@ -41,7 +41,18 @@ pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> Analyz
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
-    let analysis = analyze_file(&args.file, &options(args))?;
+    let mut analysis = analyze_file(&args.file, &options(args))?;
+    if let Some(o) = args.pcap.options() {
+        let r = crate::attribute::pcap::attribute_pcap(&analysis.bursts, &o)?;
+        for w in &r.warnings {
+            analysis.warnings.push(crate::analysis::Warning {
+                code: "pcap",
+                message: w.clone(),
+                burst: None,
+            });
+        }
+        analysis.pcap = Some(r);
+    }
     if !args.quiet {
         for w in &analysis.warnings {
             eprintln!("warning: {}: {}", analysis.file, w.message);

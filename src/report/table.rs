@@ -98,5 +98,86 @@ pub fn render(a: &Analysis) -> String {
         t.mean_ma,
         100.0 * t.burst_share
     );
+    if let Some(p) = &a.pcap {
+        pcap(&mut s, p);
+    }
     s
+}
+
+/// The capture's section: alignment, exchanges, totals per protocol and phase.
+fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport) {
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "capture    {} ({}, {} packets, {} bytes over {:.3} s)",
+        p.file, p.container, p.packets, p.bytes, p.capture_duration_s
+    );
+    let _ = writeln!(
+        s,
+        "clock      trace time = packet time + {:.6} s ({}){}; {} of {} packet clusters in a burst",
+        p.offset_s,
+        p.offset_source,
+        p.residual_ms
+            .map(|r| format!(", residuals {r:.3} ms rms"))
+            .unwrap_or_default(),
+        p.matched_clusters,
+        p.clusters
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<9} {:<14} {:>11} {:>7} {:>7} {:>6} {:>14} {:>10}",
+        "protocol", "phase", "start_s", "packets", "bytes", "burst", "excess_ma_ms", "energy_mj"
+    );
+    for e in &p.exchanges {
+        let _ = writeln!(
+            s,
+            "{:<9} {:<14} {:>11.6} {:>7} {:>7} {:>6} {:>14} {:>10}",
+            e.protocol,
+            e.phase,
+            e.start_s,
+            e.packets,
+            e.bytes,
+            e.burst_index.map(|b| b.to_string()).unwrap_or("–".into()),
+            e.excess_charge_ma_ms
+                .map(|q| format!("{q:.4}"))
+                .unwrap_or("–".into()),
+            e.energy_mj.map(|q| format!("{q:.5}")).unwrap_or("–".into()),
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<9} {:<14} {:>9} {:>7} {:>7} {:>9} {:>14} {:>10} {:>8}",
+        "protocol",
+        "phase",
+        "exchanges",
+        "packets",
+        "bytes",
+        "B/exch",
+        "excess_ma_ms",
+        "energy_mj",
+        "uJ/B"
+    );
+    for r in &p.phases {
+        let _ = writeln!(
+            s,
+            "{:<9} {:<14} {:>9} {:>7} {:>7} {:>9.1} {:>14.4} {:>10.5} {:>8}",
+            r.protocol,
+            r.phase,
+            r.exchanges,
+            r.packets,
+            r.bytes,
+            r.bytes_per_exchange,
+            r.excess_charge_ma_ms,
+            r.energy_mj,
+            r.energy_uj_per_byte
+                .map(|u| format!("{u:.3}"))
+                .unwrap_or("–".into())
+        );
+    }
+    if !p.unexplained_bursts.is_empty() {
+        let list: Vec<String> = p.unexplained_bursts.iter().map(|b| b.to_string()).collect();
+        let _ = writeln!(s, "\nbursts no packet explains: {}", list.join(", "));
+    }
 }
