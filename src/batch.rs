@@ -2,6 +2,7 @@
 //! and attribute them in parallel, keep every failure with its error.
 
 use crate::analysis::{analyze_file, AnalyzeOptions, Warning};
+use crate::attribute::pcap::{attribute_pcap, PcapOptions, PcapReport};
 use crate::attribute::{attribute, Attribution, LabelSource};
 use crate::cli::FileOverrides;
 use crate::error::{Error, Result};
@@ -24,6 +25,10 @@ pub struct LabelOptions {
     pub window_s: f64,
     /// Events from the trace's marker column.
     pub marker: bool,
+    /// The file's packet capture, if it has one.
+    pub pcap: Option<PcapOptions>,
+    /// Ports, offset and tolerance for every capture (its path unused).
+    pub pcap_defaults: PcapOptions,
 }
 
 impl LabelOptions {
@@ -112,6 +117,9 @@ pub struct FileResult {
     pub bursts: usize,
     pub warnings: Vec<WarningRecord>,
     pub attribution: AttributionRecord,
+    /// The packet capture's exchanges and totals, when the file had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcap: Option<PcapReport>,
 }
 
 /// A warning as stored in report.json.
@@ -293,6 +301,26 @@ fn apply(
     if let Some(off) = &o.events_offset {
         l.events_offset_s = parse_offset(off)?;
     }
+    if !o.ports.is_empty() {
+        l.pcap_defaults.ports.extend(o.ports.iter().cloned());
+    }
+    if o.pcap_offset.is_some() {
+        l.pcap_defaults.offset_s = o.pcap_offset;
+    }
+    set!(l.pcap_defaults.tolerance_ms, o.pcap_tolerance_ms);
+    let dir = Path::new(manifest_name).parent().unwrap_or(Path::new("."));
+    let pcap = o
+        .pcap
+        .as_ref()
+        .map(|p| dir.join(p))
+        .or_else(|| entry.pcap.clone());
+    l.pcap = match pcap {
+        Some(p) => Some(PcapOptions {
+            path: p.display().to_string(),
+            ..l.pcap_defaults.clone()
+        }),
+        None => paired_capture(&entry.file, &l.pcap_defaults),
+    };
     Ok((a, l))
 }
 
@@ -339,11 +367,15 @@ pub fn plan(
                     let mut files = Vec::new();
                     walk(p, &mut files)?;
                     for f in files {
+                        let mut labels = labels.clone();
+                        if labels.pcap.is_none() {
+                            labels.pcap = paired_capture(&f, &labels.pcap_defaults);
+                        }
                         jobs.push(Job {
                             group: folder_name(&f),
                             path: f,
                             analyze: base.clone(),
-                            labels: labels.clone(),
+                            labels,
                             bytes_per_message: None,
                             payload: None,
                         });
@@ -351,11 +383,15 @@ pub fn plan(
                 }
             } else {
                 // A file (missing ones fail at analysis, with the others going on).
+                let mut labels = labels.clone();
+                if labels.pcap.is_none() {
+                    labels.pcap = paired_capture(p, &labels.pcap_defaults);
+                }
                 jobs.push(Job {
                     group: folder_name(p),
                     path: p.to_path_buf(),
                     analyze: base.clone(),
-                    labels: labels.clone(),
+                    labels,
                     bytes_per_message: None,
                     payload: None,
                 });
@@ -365,6 +401,18 @@ pub fn plan(
     jobs.sort_by(|a, b| a.path.cmp(&b.path));
     jobs.dedup_by(|a, b| a.path == b.path);
     Ok(jobs)
+}
+
+/// A capture beside a trace, with the same name: `run1.csv` → `run1.pcap` or `run1.pcapng`.
+pub fn paired_capture(trace: &Path, defaults: &PcapOptions) -> Option<PcapOptions> {
+    ["pcap", "pcapng"]
+        .iter()
+        .map(|ext| trace.with_extension(ext))
+        .find(|p| p.is_file())
+        .map(|p| PcapOptions {
+            path: p.display().to_string(),
+            ..defaults.clone()
+        })
 }
 
 fn folder_name(p: &Path) -> String {
@@ -398,7 +446,23 @@ pub fn run_job(job: &Job) -> FileOutcome {
     let file = job.path.display().to_string();
     let result = (|| -> Result<FileResult> {
         let a = analyze_file(&file, &job.analyze)?;
-        let attribution = attribute(&a.bursts, &job.labels.source(), &a.marker_edges_s)?;
+        let pcap = match &job.labels.pcap {
+            Some(o) => Some(attribute_pcap(&a.bursts, o)?),
+            None => None,
+        };
+        let source = job.labels.source();
+        let attribution = match (&source, &pcap) {
+            // With nothing else to label them, the capture labels the bursts.
+            (LabelSource::Bursts, Some(r)) => crate::attribute::pcap::events(&a.bursts, r),
+            _ => attribute(&a.bursts, &source, &a.marker_edges_s)?,
+        };
+        let mut warnings = warnings(&a.warnings);
+        if let Some(r) = &pcap {
+            warnings.extend(r.warnings.iter().map(|w| WarningRecord {
+                code: "pcap".into(),
+                message: w.clone(),
+            }));
+        }
         Ok(FileResult {
             format: a.format.clone(),
             samples: a.samples,
@@ -410,18 +474,26 @@ pub fn run_job(job: &Job) -> FileOutcome {
             threshold_ma: a.threshold_ma,
             supply_v: a.supply_v,
             bursts: a.bursts.len(),
-            warnings: warnings(&a.warnings),
+            warnings,
             attribution: record(&attribution),
+            pcap,
         })
     })();
     let (result, error) = match result {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
     };
+    // Bytes per message: the manifest's, else the capture's message exchanges.
+    let bytes_per_message = job.bytes_per_message.or_else(|| {
+        result
+            .as_ref()
+            .and_then(|r| r.pcap.as_ref())
+            .and_then(|p| p.bytes_per_message())
+    });
     FileOutcome {
         file,
         group: job.group.clone(),
-        bytes_per_message: job.bytes_per_message,
+        bytes_per_message,
         payload: job.payload.clone(),
         error,
         result,

@@ -5,7 +5,7 @@
 //! http.csv,HTTP,5.0,0.47,981,"{""t"":21.5}",--period 1s
 //! nano/mqtt_connect.CSV,MQTT,,,146,,--sample-interval 50us --zero-px 20
 //! ```
-//! Only `file` is required. Paths are relative to the manifest's folder. `options` holds
+//! A `pcap` column names the run's packet capture. Only `file` is required. Paths are relative to the manifest's folder. `options` holds
 //! `analyze` and attribution flags for that file, on top of the batch's own.
 
 use crate::error::{snippet, Error, Result};
@@ -20,6 +20,8 @@ pub struct Entry {
     pub shunt_ohms: Option<f64>,
     pub bytes_per_message: Option<f64>,
     pub payload: Option<String>,
+    /// The run's packet capture (relative paths resolved against the manifest's folder).
+    pub pcap: Option<PathBuf>,
     /// Flags, split on whitespace.
     pub options: Vec<String>,
 }
@@ -32,6 +34,7 @@ const COLUMNS: &[&str] = &[
     "bytes_per_message",
     "payload",
     "options",
+    "pcap",
 ];
 
 pub fn read(path: &Path) -> Result<Vec<Entry>> {
@@ -103,6 +106,7 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
             shunt_ohms: num("shunt_ohms")?,
             bytes_per_message: num("bytes_per_message")?,
             payload: get("payload").map(str::to_string),
+            pcap: get("pcap").map(|p| dir.join(p)),
             options: get("options")
                 .map(|s| s.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),

@@ -41,6 +41,8 @@ pub struct ExchangeRow {
     pub capture_start_s: f64,
     pub packets: u64,
     pub bytes: u64,
+    /// Its first packet's frame number, 1-based as Wireshark counts.
+    pub first_frame: u64,
     pub connection: Option<usize>,
     pub burst_index: Option<usize>,
     /// Its share of the burst's excess charge (by time, see [`share`]), mA·ms.
@@ -314,6 +316,7 @@ pub fn report(
                 capture_start_s: e.start_s,
                 packets: e.packets,
                 bytes: e.bytes,
+                first_frame: e.first_packet + 1,
                 connection: e.connection,
                 burst_index: if source == "none" {
                     None

@@ -22,7 +22,14 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
     let mut base = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
     base.ingest.marker_col = a.attribute.marker_col.clone();
     base.marker_threshold = a.attribute.marker_threshold;
-    let labels = label_options(&a.attribute)?;
+    let mut labels = label_options(&a.attribute)?;
+    labels.pcap_defaults = crate::attribute::pcap::PcapOptions {
+        path: String::new(),
+        ports: a.pcap.ports.clone(),
+        offset_s: a.pcap.pcap_offset,
+        tolerance_ms: a.pcap.pcap_tolerance_ms,
+    };
+    crate::capture::PortMap::with(&a.pcap.ports)?;
     if !(a.battery_mah > 0.0 && a.battery_mah.is_finite()) {
         return Err(Error::usage("--battery-mah must be positive"));
     }
@@ -57,6 +64,16 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
             .filter(|(k, _)| k % n == i)
             .map(|(_, j)| j)
             .collect();
+    }
+    if let Some(o) = a.pcap.options() {
+        if jobs.len() != 1 {
+            return Err(Error::usage(format!(
+                "--pcap names one capture, but there are {} trace files: give each its capture \
+                 in the manifest's pcap column, or put NAME.pcap beside NAME.csv",
+                jobs.len()
+            )));
+        }
+        jobs[0].labels.pcap = Some(o);
     }
     if jobs.is_empty() {
         return Err(Error::usage(format!(
@@ -133,6 +150,13 @@ fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
     out.write("summary.csv", report::summary_csv(r).as_bytes())?;
     out.write("events.parquet", &report::parquet::events(r)?)?;
     out.write("summary.parquet", &report::parquet::summary(r)?)?;
+    if r.files
+        .iter()
+        .any(|f| f.result.as_ref().is_some_and(|x| x.pcap.is_some()))
+    {
+        out.write("phases.csv", report::phases_csv(r).as_bytes())?;
+        out.write("exchanges.parquet", &report::parquet::exchanges(r)?)?;
+    }
     let dir = out.path().display().to_string();
     let mut images = Vec::new();
     for (name, caption) in CHARTS {
@@ -170,6 +194,11 @@ pub fn label_options(a: &crate::cli::AttributeArgs) -> Result<LabelOptions> {
         tolerance_s: a.tolerance_ms / 1e3,
         window_s: a.event_window_ms / 1e3,
         marker: a.marker_col.is_some(),
+        pcap: None,
+        pcap_defaults: crate::attribute::pcap::PcapOptions {
+            tolerance_ms: 2.0,
+            ..Default::default()
+        },
     })
 }
 

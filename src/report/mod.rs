@@ -223,6 +223,62 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
             })
             .collect(),
     });
+    let ph = phase_rows(r);
+    if !ph.is_empty() {
+        t.push(Table {
+            id: "phases",
+            title: "Packets and cost per protocol phase".into(),
+            intro: "From the packet captures: every packet in one exchange, bytes as on the wire (both directions, headers included). An exchange is tied to the burst that holds its first packet; a burst's excess charge is shared among its exchanges by time (from each one's first packet to the next one's). µJ/B counts only the exchanges tied to a burst.".into(),
+            header: [
+                "group", "protocol", "phase", "exchanges", "packets", "bytes", "bytes/exchange", "in a burst", "mA·ms", "mJ", "µJ/B",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: ph
+                .iter()
+                .map(|(g, p)| {
+                    vec![
+                        g.clone(),
+                        p.protocol.clone(),
+                        p.phase.clone(),
+                        p.exchanges.to_string(),
+                        p.packets.to_string(),
+                        p.bytes.to_string(),
+                        num(Some(p.bytes_per_exchange), 1),
+                        p.attributed.to_string(),
+                        num(Some(p.excess_charge_ma_ms), 1),
+                        num(Some(p.energy_mj), 3),
+                        num(p.energy_uj_per_byte, 2),
+                    ]
+                })
+                .collect(),
+        });
+        let align: Vec<Vec<String>> = r
+            .files
+            .iter()
+            .filter_map(|f| Some((f, f.result.as_ref()?.pcap.as_ref()?)))
+            .map(|(f, p)| {
+                vec![
+                    f.file.clone(),
+                    p.file.clone(),
+                    p.packets.to_string(),
+                    format!("{:.6} ({})", p.offset_s, p.offset_source),
+                    num(p.residual_ms, 3),
+                    format!("{} of {}", p.matched_clusters, p.clusters),
+                    p.unexplained_bursts.len().to_string(),
+                ]
+            })
+            .collect();
+        t.push(Table {
+            id: "captures",
+            title: "Captures and clock alignment".into(),
+            intro: "Trace time = packet time (since the capture's first packet) + offset. Residual: RMS distance of the packet clusters that open a burst from the burst's start.".into(),
+            header: ["trace", "capture", "packets", "offset s", "residual ms", "clusters in a burst", "bursts no packet explains"]
+                .map(String::from)
+                .to_vec(),
+            rows: align,
+        });
+    }
     t.push(Table {
         id: "files",
         title: "Files".into(),
@@ -323,6 +379,54 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
         });
     }
     t
+}
+
+/// Per group, protocol and phase: the files' capture totals added up.
+pub fn phase_rows(r: &BatchReport) -> Vec<(String, crate::attribute::pcap::PhaseRow)> {
+    use crate::attribute::pcap::phases;
+    let mut groups: Vec<&str> = r.files.iter().map(|f| f.group.as_str()).collect();
+    groups.sort();
+    groups.dedup();
+    let mut out = Vec::new();
+    for g in groups {
+        let rows: Vec<_> = r
+            .files
+            .iter()
+            .filter(|f| f.group == g)
+            .filter_map(|f| f.result.as_ref()?.pcap.as_ref())
+            .flat_map(|p| p.exchanges.iter().cloned())
+            .collect();
+        out.extend(phases(&rows).into_iter().map(|p| (g.to_string(), p)));
+    }
+    out
+}
+
+/// phases.csv: one row per group, protocol and phase.
+pub fn phases_csv(r: &BatchReport) -> String {
+    let mut out = String::from("group,protocol,phase,exchanges,packets,bytes,bytes_per_exchange,attributed,attributed_bytes,excess_charge_ma_ms,energy_mj,energy_uj_per_byte\n");
+    for (g, p) in phase_rows(r) {
+        out.push_str(
+            &[
+                csv::field(&g),
+                p.protocol,
+                p.phase,
+                p.exchanges.to_string(),
+                p.packets.to_string(),
+                p.bytes.to_string(),
+                p.bytes_per_exchange.to_string(),
+                p.attributed.to_string(),
+                p.attributed_bytes.to_string(),
+                p.excess_charge_ma_ms.to_string(),
+                p.energy_mj.to_string(),
+                p.energy_uj_per_byte
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            ]
+            .join(","),
+        );
+        out.push('\n');
+    }
+    out
 }
 
 /// summary.csv: one row per group and label. The first nine columns are a contract.

@@ -142,3 +142,50 @@ pub fn summary(r: &BatchReport) -> Result<Vec<u8>> {
     ];
     write(&mut frame(cols)?)
 }
+
+/// One row per packet-capture exchange (empty when no file had a capture).
+pub fn exchanges(r: &BatchReport) -> Result<Vec<u8>> {
+    let mut file = Vec::new();
+    let mut group = Vec::new();
+    let mut protocol = Vec::new();
+    let mut phase = Vec::new();
+    let mut start = Vec::new();
+    let mut end = Vec::new();
+    let mut packets = Vec::new();
+    let mut bytes = Vec::new();
+    let mut burst = Vec::new();
+    let mut charge = Vec::new();
+    let mut energy = Vec::new();
+    for o in &r.files {
+        let Some(p) = o.result.as_ref().and_then(|x| x.pcap.as_ref()) else {
+            continue;
+        };
+        for e in &p.exchanges {
+            file.push(o.file.clone());
+            group.push(o.group.clone());
+            protocol.push(e.protocol.clone());
+            phase.push(e.phase.clone());
+            start.push(e.start_s);
+            end.push(e.end_s);
+            packets.push(e.packets);
+            bytes.push(e.bytes);
+            burst.push(e.burst_index.map(|b| b as u32));
+            charge.push(e.excess_charge_ma_ms);
+            energy.push(e.energy_mj);
+        }
+    }
+    let cols = vec![
+        Column::new("file".into(), file),
+        Column::new("group".into(), group),
+        Column::new("protocol".into(), protocol),
+        Column::new("phase".into(), phase),
+        Column::new("start_s".into(), start),
+        Column::new("end_s".into(), end),
+        Column::new("packets".into(), packets),
+        Column::new("bytes".into(), bytes),
+        Column::new("burst_index".into(), burst),
+        Column::new("excess_charge_ma_ms".into(), charge),
+        Column::new("energy_mj".into(), energy),
+    ];
+    write(&mut frame(cols)?)
+}
