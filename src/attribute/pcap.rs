@@ -130,8 +130,8 @@ fn burst_at(bursts: &[Burst], t: f64, tol_s: f64) -> Option<usize> {
     // Bursts are in time order and do not overlap.
     let i = bursts.partition_point(|b| b.start_s - tol_s <= t);
     let mut best: Option<(usize, f64)> = None;
-    for k in i.saturating_sub(2)..(i + 1).min(bursts.len()) {
-        let b = &bursts[k];
+    let from = i.saturating_sub(2);
+    for (k, b) in bursts.iter().enumerate().take(i + 1).skip(from) {
         let d = if t < b.start_s {
             b.start_s - t
         } else if t > b.end_s {
@@ -139,7 +139,7 @@ fn burst_at(bursts: &[Burst], t: f64, tol_s: f64) -> Option<usize> {
         } else {
             0.0
         };
-        if d <= tol_s && best.is_none_or(|(_, bd)| d < bd) {
+        if d <= tol_s && best.map_or(true, |(_, bd)| d < bd) {
             best = Some((k, d));
         }
     }

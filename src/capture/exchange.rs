@@ -213,6 +213,19 @@ impl Stream {
                     Header::Bad => break None,
                     Header::More => {
                         if i >= data.len() {
+                            // The header goes on in the next segment: its type is known already.
+                            if started_here {
+                                let kind = match framing {
+                                    Framing::Mqtt => self.head[0] >> 4,
+                                    _ => self.head[0],
+                                };
+                                let m = Msg {
+                                    kind,
+                                    sub: None,
+                                    len: usize::MAX,
+                                };
+                                out.push((m, &data[start..]));
+                            }
                             return (out, true);
                         }
                         self.head.push(data[i]);
@@ -582,11 +595,13 @@ fn tls_action(c: &mut Conn, client: bool, msgs: &[(Msg, &[u8])], current: Option
         }
         if !c.tls.done {
             match m.kind {
-                22 if m.sub == Some(1) => {
-                    if current != Some(Phase::TlsHandshake) && matches!(action, Action::Join) {
-                        action = Action::Start(Phase::TlsHandshake);
-                    }
+                22 if m.sub == Some(1)
+                    && current != Some(Phase::TlsHandshake)
+                    && matches!(action, Action::Join) =>
+                {
+                    action = Action::Start(Phase::TlsHandshake);
                 }
+                22 if m.sub == Some(1) => {}
                 20 => c.tls.client_ccs = true,
                 // TLS 1.2: the Finished is the encrypted handshake record after the CCS.
                 22 if c.tls.client_ccs && !c.tls.v13 => c.tls.client_finished = true,

@@ -150,6 +150,9 @@ pub struct CaptureInfo {
     pub duration_s: f64,
 }
 
+/// A frame as read: link type, time stamp (whole seconds, fraction), wire length, data.
+type Frame<'a> = (Linktype, (i64, f64), u32, &'a [u8]);
+
 /// Read every packet of `path` in file order, calling `f` on each.
 ///
 /// Cost: one pass, a 1 MiB buffer (grown to fit a larger block, up to 64 MiB).
@@ -171,13 +174,14 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
     // pcap: one link type and resolution; pcapng: per interface.
     let mut legacy: Option<(Linktype, f64)> = None;
     let mut interfaces: Vec<(Linktype, u64, i64)> = Vec::new();
-    let mut first: Option<f64> = None;
+    let mut first: Option<(i64, f64)> = None;
     let mut last = 0.0f64;
     let mut buffer = 1usize << 20;
     loop {
         match reader.next() {
             Ok((offset, block)) => {
-                let mut frame: Option<(Linktype, f64, u32, &[u8])> = None;
+                // Time stamps as (whole seconds, fraction): an f64 of epoch seconds keeps only 0.24 µs.
+                let mut frame: Option<Frame> = None;
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         info.container = "pcap".into();
@@ -186,7 +190,7 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
                     }
                     PcapBlockOwned::Legacy(b) => {
                         let (lt, unit) = legacy.unwrap_or((Linktype::ETHERNET, 1e-6));
-                        let t = b.ts_sec as f64 + b.ts_usec as f64 * unit;
+                        let t = (b.ts_sec as i64, b.ts_usec as f64 * unit);
                         frame = Some((lt, t, b.origlen, b.data));
                     }
                     PcapBlockOwned::NG(b) => {
@@ -212,15 +216,14 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
                                     )));
                                 };
                                 let ts = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                                let t =
-                                    off as f64 + (ts / res) as f64 + (ts % res) as f64 / res as f64;
+                                let t = (off + (ts / res) as i64, (ts % res) as f64 / res as f64);
                                 let len = (epb.caplen as usize).min(epb.data.len());
                                 frame = Some((lt, t, epb.origlen, &epb.data[..len]));
                             }
                             Block::SimplePacket(spb) => {
                                 // No time stamp: the previous packet's time.
                                 let lt = interfaces.first().map(|i| i.0).unwrap_or(Linktype(1));
-                                let t = first.map(|f| f + last).unwrap_or(0.0);
+                                let t = first.map(|(s, f)| (s, f + last)).unwrap_or((0, 0.0));
                                 let len = (spb.origlen as usize).min(spb.data.len());
                                 frame = Some((lt, t, spb.origlen, &spb.data[..len]));
                             }
@@ -230,7 +233,7 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
                 }
                 if let Some((lt, t, orig, data)) = frame {
                     let t0 = *first.get_or_insert(t);
-                    let rel = t - t0;
+                    let rel = (t.0 - t0.0) as f64 + (t.1 - t0.1);
                     last = last.max(rel);
                     let p = decode(info.packets, rel, orig.max(data.len() as u32), lt, data);
                     if p.src.is_none() {
@@ -269,6 +272,12 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
                     )));
                 }
             }
+            Err(PcapError::UnexpectedEof) => {
+                return Err(err(format!(
+                    "the capture ends inside a block, after {} packets (a capture cut short?)",
+                    info.packets
+                )));
+            }
             Err(e) => {
                 let what = format!("{e:?}");
                 return Err(err(format!(
@@ -281,7 +290,7 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
     if info.packets == 0 {
         return Err(err("the capture holds no packets".into()));
     }
-    info.first_epoch_s = first.unwrap_or(0.0);
+    info.first_epoch_s = first.map(|(s, f)| s as f64 + f).unwrap_or(0.0);
     info.duration_s = last;
     Ok(info)
 }

@@ -1,0 +1,490 @@
+//! Packet captures: exchanges checked against frame lists read by hand off tshark's dissection
+//! (the committed *.tshark.tsv files, written by tshark 4.0 in scripts/capture-samples.sh), clock
+//! alignment against known offsets, and the seed's ordering of bytes per message.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use shuntscope::capture::exchange::exchanges;
+use shuntscope::capture::PortMap;
+use std::collections::HashMap;
+use std::path::Path;
+
+const PAIRED: &str = "samples/paired";
+
+/// frame number → frame.len, from a tshark field dump (first column frame.number, third
+/// frame.len).
+fn tshark_lengths(tsv: &Path) -> HashMap<u64, u64> {
+    let text = std::fs::read_to_string(tsv).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].parse().unwrap(), f[2].parse().unwrap())
+        })
+        .collect()
+}
+
+/// Expected exchanges: (phase, frames), the frames read by hand off tshark's dissection.
+type Spec = Vec<(&'static str, Vec<u64>)>;
+
+fn range(a: u64, b: u64) -> Vec<u64> {
+    (a..=b).collect()
+}
+
+/// Ten request/response pairs of `n` frames each, the first starting at `first`.
+fn repeated(phase: &'static str, first: u64, n: u64, count: u64) -> Spec {
+    (0..count)
+        .map(|k| (phase, range(first + k * n, first + k * n + n - 1)))
+        .collect()
+}
+
+fn expected(proto: &str) -> Spec {
+    let mut s: Spec = vec![("tcp-handshake", range(1, 3))];
+    match proto {
+        // 4 CONNECT, 5 ACK, 6 CONNACK, 7 ACK; PUBLISH + ACK pairs; 28 DISCONNECT … 32 last ACK.
+        "mqtt" => {
+            s.push(("connect", range(4, 7)));
+            s.extend(repeated("publish", 8, 2, 10));
+            s.push(("teardown", range(28, 32)));
+        }
+        // 4 ClientHello … 9 server session tickets (TLS 1.3); 10 first client record (CONNECT)
+        // … 14; record + ACK pairs; 35 DISCONNECT record, 37 close_notify, 39 FIN … 41 RST.
+        "mqtts" => {
+            s.push(("tls-handshake", range(4, 9)));
+            s.push(("connect", range(10, 14)));
+            s.extend(repeated("publish", 15, 2, 10));
+            s.push(("teardown", range(35, 41)));
+        }
+        // 4 POST, 5 ACK, 6 200, 7 ACK; then POST, 200, ACK; 35 FIN … 37.
+        "http" => {
+            s.push(("request", range(4, 7)));
+            s.extend(repeated("request", 8, 3, 9));
+            s.push(("teardown", range(35, 37)));
+        }
+        // TLS 1.2: 4 ClientHello … 9 server CCS + Finished; record, record, ACK; 40 alert … 44.
+        "https" => {
+            s.push(("tls-handshake", range(4, 9)));
+            s.extend(repeated("request", 10, 3, 10));
+            s.push(("teardown", range(40, 44)));
+        }
+        _ => unreachable!(),
+    }
+    s
+}
+
+/// (phase, first frame, packets, bytes) from a spec and tshark's lengths.
+fn counted(spec: &Spec, len: &HashMap<u64, u64>) -> Vec<(String, u64, u64, u64)> {
+    spec.iter()
+        .map(|(ph, frames)| {
+            (
+                ph.to_string(),
+                frames[0],
+                frames.len() as u64,
+                frames.iter().map(|f| len[f]).sum(),
+            )
+        })
+        .collect()
+}
+
+fn offsets() -> HashMap<String, f64> {
+    let text = std::fs::read_to_string(format!("{PAIRED}/offsets.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].to_string(), f[2].parse().unwrap())
+        })
+        .collect()
+}
+
+fn analyze_pcap(proto: &str, extra: &[&str]) -> Value {
+    let trace = format!("{PAIRED}/{proto}.csv");
+    let pcap = format!("{PAIRED}/{proto}.pcap");
+    let mut args = vec!["--pcap", pcap.as_str()];
+    args.extend_from_slice(extra);
+    analyze_json(Path::new(&trace), &args)
+}
+
+#[test]
+fn exchanges_match_the_hand_read_tshark_frames() {
+    for proto in ["mqtt", "mqtts", "http", "https"] {
+        let len = tshark_lengths(Path::new(&format!("{PAIRED}/{proto}.tshark.tsv")));
+        let want = counted(&expected(proto), &len);
+        let j = analyze_pcap(proto, &[]);
+        let p = &j["pcap"];
+        let got: Vec<(String, u64, u64, u64)> = p["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(e["protocol"], proto);
+                (
+                    e["phase"].as_str().unwrap().to_string(),
+                    e["first_frame"].as_u64().unwrap(),
+                    e["packets"].as_u64().unwrap(),
+                    e["bytes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{proto}");
+        // Every packet in exactly one exchange: the totals are tshark's.
+        assert_eq!(p["packets"].as_u64().unwrap(), len.len() as u64, "{proto}");
+        assert_eq!(
+            p["bytes"].as_u64().unwrap(),
+            len.values().sum::<u64>(),
+            "{proto}"
+        );
+        let frames: u64 = got.iter().map(|g| g.2).sum();
+        assert_eq!(frames, len.len() as u64, "{proto}");
+    }
+}
+
+#[test]
+fn pcapng_reads_like_pcap() {
+    // tests/fixtures/pcap/mqtt.pcapng is samples/paired/mqtt.pcap through `editcap -F pcapng`.
+    let a = exchanges(&format!("{PAIRED}/mqtt.pcap"), &PortMap::default()).unwrap();
+    let b = exchanges("tests/fixtures/pcap/mqtt.pcapng", &PortMap::default()).unwrap();
+    assert_eq!(a.0.container, "pcap");
+    assert_eq!(b.0.container, "pcapng");
+    assert_eq!(a.1.len(), b.1.len());
+    for (x, y) in a.1.iter().zip(&b.1) {
+        assert_eq!((x.phase, x.packets, x.bytes), (y.phase, y.packets, y.bytes));
+        assert!((x.start_s - y.start_s).abs() < 1e-9);
+    }
+    // Nanosecond time stamps: the PUBLISH at frame 8 is 0.100536142 s after frame 1 (tshark).
+    assert!(
+        (a.1[2].start_s - 0.100_536_142).abs() < 1e-12,
+        "{}",
+        a.1[2].start_s
+    );
+}
+
+#[test]
+fn other_port_linux_cooked_two_connections_and_qos1() {
+    // mosquitto on port 1884, captured with `tcpdump -i any` (Linux cooked v2): a subscriber
+    // (connection 0: CONNECT, SUBSCRIBE, three PUBLISHes from the broker, each PUBACKed) and a
+    // publisher (connection 1: CONNECT, three QoS 1 PUBLISHes with PUBACK, DISCONNECT),
+    // interleaved. Frames read off `tshark -d tcp.port==1884,mqtt` (mqtt-1884-sll2.tshark.txt).
+    let path = "tests/fixtures/pcap/mqtt-1884-sll2.pcap";
+    let plain = exchanges(path, &PortMap::default()).unwrap();
+    assert!(plain.1.iter().all(|e| e.protocol.name() == "tcp"));
+    let ports = PortMap::with(&["mqtt=1884".to_string()]).unwrap();
+    let (info, ex) = exchanges(path, &ports).unwrap();
+    assert_eq!(info.link_types, vec![276]);
+    assert_eq!(info.packets, 39);
+    let want: Vec<(&str, usize, Vec<u64>)> = vec![
+        ("tcp-handshake", 0, vec![1, 2, 3]),
+        ("connect", 0, vec![4, 5, 6, 7]),
+        ("other", 0, vec![8, 9, 10]),
+        ("tcp-handshake", 1, vec![11, 12, 13]),
+        ("connect", 1, vec![14, 15, 16, 17]),
+        ("publish", 1, vec![18, 21, 22]),
+        ("publish", 0, vec![19, 20, 23, 24]),
+        ("publish", 1, vec![25, 27, 28]),
+        ("publish", 0, vec![26, 29, 30]),
+        ("publish", 1, vec![31, 33, 34]),
+        ("publish", 0, vec![32]),
+        ("teardown", 1, vec![35, 36, 37, 38, 39]),
+    ];
+    let len: HashMap<u64, u64> =
+        std::fs::read_to_string("tests/fixtures/pcap/mqtt-1884-sll2.tshark.txt")
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].parse().unwrap(), f[1].parse().unwrap())
+            })
+            .collect();
+    assert_eq!(ex.len(), want.len());
+    for (e, (ph, conn, frames)) in ex.iter().zip(&want) {
+        assert_eq!(e.protocol.name(), "mqtt");
+        assert_eq!(e.phase.name(), *ph, "exchange at frame {}", frames[0]);
+        assert_eq!(e.connection, Some(*conn));
+        assert_eq!(e.first_packet + 1, frames[0]);
+        assert_eq!(e.packets, frames.len() as u64, "frames {frames:?}");
+        assert_eq!(e.bytes, frames.iter().map(|f| len[f]).sum::<u64>());
+    }
+}
+
+#[test]
+fn alignment_recovers_the_known_offsets() {
+    let known = offsets();
+    for proto in ["mqtt", "mqtts", "http", "https"] {
+        let p = &analyze_pcap(proto, &[])["pcap"];
+        let want = known[&format!("{proto}.pcap")];
+        let got = p["offset_s"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-3, "{proto}: {got} vs {want}");
+        assert_eq!(p["offset_source"], "estimated");
+        assert!(p["residual_ms"].as_f64().unwrap() < 1.0);
+        assert_eq!(p["unexplained_bursts"].as_array().unwrap().len(), 0);
+        // Every exchange is in a burst.
+        for e in p["exchanges"].as_array().unwrap() {
+            assert!(e["burst_index"].is_u64(), "{proto}: {e}");
+        }
+    }
+}
+
+#[test]
+fn alignment_of_a_trace_made_from_tshark_times() {
+    // Bursts at tshark's packet times (clusters 50 ms apart) + 4.0321 s; the MQTT connect 70 ms,
+    // the rest 3 ms; a stray burst that no packet explains at 1.5 s.
+    let text = std::fs::read_to_string(format!("{PAIRED}/mqtt.tshark.tsv")).unwrap();
+    let times: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let offset = 4.0321;
+    let mut starts = vec![times[0]];
+    for w in times.windows(2) {
+        if w[1] - w[0] > 0.05 {
+            starts.push(w[1]);
+        }
+    }
+    let dir = TempDir::new();
+    let trace = dir.path("t.csv");
+    let mut args: Vec<String> = vec![
+        "synth".into(),
+        "-o".into(),
+        trace.to_str().unwrap().into(),
+        "--si".into(),
+        "--sample-interval".into(),
+        "50us".into(),
+        "--duration".into(),
+        "15.5s".into(),
+        "--burst".into(),
+        "1.5:4:50".into(),
+    ];
+    for (k, s) in starts.iter().enumerate() {
+        args.push("--burst".into());
+        args.push(format!(
+            "{:.6}:{}:64",
+            s + offset,
+            if k == 0 { 70 } else { 3 }
+        ));
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(run(&argv).status.success());
+    let pcap = format!("{PAIRED}/mqtt.pcap");
+    let j = analyze_json(&trace, &["--pcap", &pcap]);
+    let p = &j["pcap"];
+    let got = p["offset_s"].as_f64().unwrap();
+    assert!((got - offset).abs() < 1e-3, "{got}");
+    let stray: Vec<u64> = p["unexplained_bursts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(stray, vec![0], "the 1.5 s burst is the first");
+    // A given offset is used as given; a wrong one leaves every exchange without a burst.
+    let p = &analyze_json(&trace, &["--pcap", &pcap, "--pcap-offset", "100"])["pcap"];
+    assert_eq!(p["offset_s"].as_f64().unwrap(), 100.0);
+    assert_eq!(p["offset_source"], "given");
+    assert!(p["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["burst_index"].is_null()));
+}
+
+#[test]
+fn json_contract_names() {
+    let j = analyze_pcap("mqtt", &[]);
+    let p = j["pcap"].as_object().unwrap();
+    for k in ["offset_s", "residual_ms", "exchanges"] {
+        assert!(p.contains_key(k), "pcap.{k}");
+    }
+    for e in p["exchanges"].as_array().unwrap() {
+        let e = e.as_object().unwrap();
+        for k in [
+            "protocol",
+            "phase",
+            "start_s",
+            "packets",
+            "bytes",
+            "burst_index",
+        ] {
+            assert!(e.contains_key(k), "exchange.{k}");
+        }
+    }
+    // start_s is on the trace's clock: the first exchange starts at the first packet + offset.
+    let first = &p["exchanges"][0];
+    assert!((first["start_s"].as_f64().unwrap() - p["offset_s"].as_f64().unwrap()).abs() < 1e-12);
+}
+
+#[test]
+fn batch_orders_bytes_per_message_like_the_seed() {
+    let dir = TempDir::new();
+    let out = dir.path("report");
+    let o = run(&["batch", PAIRED, "--out", out.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let bytes = |g: &str| -> f64 {
+        r["summaries"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["group"] == g)
+            .unwrap()["bytes_per_message"]
+            .as_f64()
+            .unwrap()
+    };
+    let (https, http, mqtts, mqtt) = (bytes("HTTPS"), bytes("HTTP"), bytes("MQTTS"), bytes("MQTT"));
+    assert!(
+        https > http && http > mqtts && mqtts > mqtt,
+        "{https} {http} {mqtts} {mqtt}"
+    );
+    // MQTT: every PUBLISH + its ACK is 114 + 66 bytes (tshark), the last 116 + 66.
+    assert!((mqtt - (9.0 * 180.0 + 182.0) / 10.0).abs() < 1e-9, "{mqtt}");
+    // The capture labels the bursts: one connect and ten messages for MQTT.
+    let csv = std::fs::read_to_string(out.join("phases.csv")).unwrap();
+    assert!(csv.starts_with("group,protocol,phase,exchanges,packets,bytes,"));
+    assert!(csv.contains("\nMQTT,mqtt,publish,10,20,1802,"), "{csv}");
+    assert!(out.join("exchanges.parquet").is_file());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Packets and cost per protocol phase"));
+}
+
+#[test]
+fn bad_captures_fail_with_the_file_named() {
+    let dir = TempDir::new();
+    let trace = format!("{PAIRED}/mqtt.csv");
+    let not = dir.write("not.pcap", b"time_s,value\n0,1\n");
+    let o = run(&["analyze", &trace, "--pcap", not.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("not.pcap") && e.contains("not a pcap or pcapng"),
+        "{e}"
+    );
+    // Cut short in the middle of a packet record.
+    let full = std::fs::read(format!("{PAIRED}/mqtt.pcap")).unwrap();
+    let cut = dir.write("cut.pcap", &full[..full.len() - 30]);
+    let o = run(&["analyze", &trace, "--pcap", cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("cut.pcap") && e.contains("ends inside"), "{e}");
+    let o = run(&[
+        "analyze",
+        &trace,
+        "--pcap",
+        &format!("{PAIRED}/mqtt.pcap"),
+        "--port",
+        "mqtt:1884",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PROTOCOL=PORT"));
+    let o = run(&["analyze", &trace, "--pcap", "/nonexistent/x.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A pcap (raw IPv4, link type 101) built byte by byte: (time_s, from_client, seq, flags, payload).
+fn raw_pcap(packets: &[(f64, bool, u32, u8, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(0xa1b2_c3d4u32.to_le_bytes());
+    out.extend(2u16.to_le_bytes());
+    out.extend(4u16.to_le_bytes());
+    out.extend([0u8; 8]);
+    out.extend(65535u32.to_le_bytes());
+    out.extend(101u32.to_le_bytes());
+    for (t, from_client, seq, flags, payload) in packets {
+        let (src, dst, sp, dp) = if *from_client {
+            ([10, 0, 0, 2], [10, 0, 0, 1], 40000u16, 1884u16)
+        } else {
+            ([10, 0, 0, 1], [10, 0, 0, 2], 1884, 40000)
+        };
+        let total = 20 + 20 + payload.len();
+        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        ip.extend(src);
+        ip.extend(dst);
+        let mut tcp = Vec::new();
+        tcp.extend(sp.to_be_bytes());
+        tcp.extend(dp.to_be_bytes());
+        tcp.extend(seq.to_be_bytes());
+        tcp.extend(0u32.to_be_bytes());
+        tcp.extend([0x50, *flags, 0xff, 0xff, 0, 0, 0, 0]);
+        let frame: Vec<u8> = [ip, tcp, payload.clone()].concat();
+        let sec = t.floor() as u32;
+        let usec = ((t - t.floor()) * 1e6).round() as u32;
+        out.extend(sec.to_le_bytes());
+        out.extend(usec.to_le_bytes());
+        out.extend((frame.len() as u32).to_le_bytes());
+        out.extend((frame.len() as u32).to_le_bytes());
+        out.extend(frame);
+    }
+    out
+}
+
+#[test]
+fn mqtt_split_across_segments_and_retransmitted() {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const SYNACK: u8 = 0x12;
+    const PSH: u8 = 0x18;
+    const FIN: u8 = 0x11;
+    // CONNECT (remaining length 12), PUBLISH of 40 bytes (2 header + 38), PINGREQ, DISCONNECT.
+    let connect = [vec![0x10, 12], vec![0; 12]].concat();
+    let publish = [vec![0x30, 38], vec![0, 4], b"a/b1".to_vec(), vec![7; 32]].concat();
+    let ping = vec![0xc0, 0];
+    let disconnect = vec![0xe0, 0];
+    let c0 = 1001u32; // client's first data byte
+    let p1 = c0 + connect.len() as u32;
+    let p2 = p1 + 40;
+    let p3 = p2 + 40;
+    let p4 = p3 + 40;
+    let pk: Vec<(f64, bool, u32, u8, Vec<u8>)> = vec![
+        (0.000, true, 1000, SYN, vec![]),               // 1  tcp-handshake
+        (0.001, false, 5000, SYNACK, vec![]),           // 2
+        (0.002, true, c0, ACK, vec![]),                 // 3
+        (0.003, true, c0, PSH, connect.clone()),        // 4  connect
+        (0.004, false, 5001, PSH, vec![0x20, 2, 0, 0]), // 5  CONNACK
+        (1.000, true, p1, PSH, publish[..10].to_vec()), // 6  publish, first part
+        (1.001, true, p1 + 10, PSH, publish[10..].to_vec()), // 7 rest (contains no new start)
+        (1.200, true, p1 + 10, PSH, publish[10..].to_vec()), // 8 retransmission
+        (
+            2.000,
+            true,
+            p2,
+            PSH,
+            [publish.clone(), ping.clone()].concat(),
+        ), // 9 publish (+PINGREQ)
+        (2.001, false, 5005, ACK, vec![]),              // 10
+        (3.000, true, p3 + 2, PSH, vec![]),             // 11 (ACK-only, out of order seq)
+        (3.500, true, p2 + 42, PSH, publish[..1].to_vec()), // 12 one byte: a PUBLISH begins
+        (3.501, true, p2 + 43, PSH, publish[1..].to_vec()), // 13 its rest
+        (4.000, true, p4 + 2, PSH, ping.clone()),       // 14 PINGREQ alone
+        (5.000, true, p4 + 4, PSH, disconnect.clone()), // 15 teardown
+        (5.001, true, p4 + 6, FIN, vec![]),             // 16
+        (5.002, false, 5005, FIN, vec![]),              // 17
+    ];
+    let dir = TempDir::new();
+    let path = dir.write("hand.pcap", &raw_pcap(&pk));
+    let ports = PortMap::with(&["mqtt=1884".to_string()]).unwrap();
+    let (info, ex) = exchanges(path.to_str().unwrap(), &ports).unwrap();
+    assert_eq!(info.packets, 17);
+    let got: Vec<(&str, u64, u64)> = ex
+        .iter()
+        .map(|e| (e.phase.name(), e.first_packet + 1, e.packets))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("tcp-handshake", 1, 3),
+            ("connect", 4, 2),
+            ("publish", 6, 3),
+            ("publish", 9, 3),
+            ("publish", 12, 2),
+            ("other", 14, 1),
+            ("teardown", 15, 3),
+        ]
+    );
+    // Bytes: 40 bytes of headers per frame plus its payload.
+    let bytes: u64 = pk.iter().map(|p| 40 + p.4.len() as u64).sum();
+    assert_eq!(info.bytes, bytes);
+    assert_eq!(ex.iter().map(|e| e.bytes).sum::<u64>(), bytes);
+    assert_eq!(ex[2].bytes, 3 * 40 + 10 + 30 + 30);
+}
