@@ -488,3 +488,33 @@ fn mqtt_split_across_segments_and_retransmitted() {
     assert_eq!(ex.iter().map(|e| e.bytes).sum::<u64>(), bytes);
     assert_eq!(ex[2].bytes, 3 * 40 + 10 + 30 + 30);
 }
+
+proptest::proptest! {
+    // Damaged captures (bytes overwritten, the file cut anywhere) give exchanges or an error,
+    // never a panic. 200 cases by default; PROPTEST_CASES sets more.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    ))]
+    #[test]
+    fn damaged_captures_never_panic(
+        which in 0usize..4,
+        edits in proptest::collection::vec((0usize..10_000, proptest::prelude::any::<u8>()), 1..40),
+        cut in 24usize..10_000,
+    ) {
+        let name = ["mqtt", "mqtts", "http", "https"][which];
+        let mut bytes = std::fs::read(format!("{PAIRED}/{name}.pcap")).unwrap();
+        for (at, v) in edits {
+            let n = bytes.len();
+            bytes[at % n] = v;
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        let dir = TempDir::new();
+        let path = dir.write("x.pcap", &bytes);
+        let ports = PortMap::default();
+        if let Ok((info, ex)) = exchanges(path.to_str().unwrap(), &ports) {
+            // Whatever was read, every packet is in exactly one exchange.
+            proptest::prop_assert_eq!(ex.iter().map(|e| e.packets).sum::<u64>(), info.packets);
+            proptest::prop_assert_eq!(ex.iter().map(|e| e.bytes).sum::<u64>(), info.bytes);
+        }
+    }
+}
