@@ -518,3 +518,59 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn batch_pcap_flag_and_manifest_options() {
+    let dir = TempDir::new();
+    // --pcap with one trace.
+    let out = dir.path("one");
+    let o = run(&[
+        "batch",
+        &format!("{PAIRED}/mqtt.csv"),
+        "--pcap",
+        &format!("{PAIRED}/mqtt.pcap"),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(out.join("phases.csv"))
+        .unwrap()
+        .contains("\npaired,mqtt,publish,10,"));
+    // --pcap with several traces is refused, before any work.
+    let o = run(&[
+        "batch",
+        PAIRED,
+        "--pcap",
+        &format!("{PAIRED}/mqtt.pcap"),
+        "--out",
+        dir.path("many").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--pcap names one capture"));
+    // A manifest whose options name the capture and remap a port: MQTT on 1883 read as
+    // "https" is a different classification, so the option must have been applied.
+    std::fs::create_dir(dir.path("mdir")).unwrap();
+    dir.write(
+        "mdir/manifest.csv",
+        format!(
+            "file,group,pcap,options\n{root}/{PAIRED}/mqtt.csv,M,,--pcap {root}/{PAIRED}/mqtt.pcap --port https=1883 --pcap-offset 0.7363\n",
+            root = env!("CARGO_MANIFEST_DIR")
+        )
+        .as_bytes(),
+    );
+    let out = dir.path("m");
+    let o = run(&[
+        "batch",
+        dir.path("mdir").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let p = &r["files"][0]["result"]["pcap"];
+    assert_eq!(p["offset_source"], "given");
+    assert_eq!(p["exchanges"][0]["protocol"], "https");
+}

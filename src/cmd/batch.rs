@@ -278,6 +278,13 @@ pub fn gallery(r: &BatchReport) -> Result<GalleryChart> {
     })
 }
 
+/// Some file had a packet capture.
+fn has_pcap(r: &BatchReport) -> bool {
+    r.files
+        .iter()
+        .any(|f| f.result.as_ref().is_some_and(|x| x.pcap.is_some()))
+}
+
 fn print_summary(r: &BatchReport, out: &str) {
     if let Some(l) = &r.summaries.lesson {
         println!("{}\n", l.text);
@@ -306,9 +313,14 @@ fn print_summary(r: &BatchReport, out: &str) {
         }
     }
     println!(
-        "\n{} files, {} failed. Report: {out}/report.html, report.md, report.json, events.parquet, summary.parquet, summary.csv",
+        "\n{} files, {} failed. Report: {out}/report.html, report.md, report.json, events.parquet, summary.parquet, summary.csv{}",
         r.files.len(),
-        r.failed
+        r.failed,
+        if has_pcap(r) {
+            ", phases.csv, exchanges.parquet"
+        } else {
+            ""
+        }
     );
 }
 
