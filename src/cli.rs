@@ -426,6 +426,9 @@ pub struct PlotArgs {
 
     #[command(flatten)]
     pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub pcap: PcapArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -574,3 +574,37 @@ fn batch_pcap_flag_and_manifest_options() {
     assert_eq!(p["offset_source"], "given");
     assert_eq!(p["exchanges"][0]["protocol"], "https");
 }
+
+#[test]
+fn plot_marks_the_exchanges() {
+    let dir = TempDir::new();
+    let png = dir.path("t.png");
+    let base = run(&[
+        "plot",
+        &format!("{PAIRED}/https.csv"),
+        "--window",
+        "0.5s..0.62s",
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    assert!(base.status.success());
+    let without = std::fs::read(&png).unwrap();
+    let png2 = dir.path("t2.png");
+    let o = run(&[
+        "plot",
+        &format!("{PAIRED}/https.csv"),
+        "--pcap",
+        &format!("{PAIRED}/https.pcap"),
+        "--window",
+        "0.5s..0.62s",
+        "-o",
+        png2.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let with = std::fs::read(&png2).unwrap();
+    assert!(with.starts_with(b"\x89PNG"));
+    assert_ne!(
+        with, without,
+        "the capture's ticks and legend change the picture"
+    );
+}

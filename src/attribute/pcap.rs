@@ -374,7 +374,8 @@ pub fn report(
     }
 }
 
-const PHASE_ORDER: [&str; 7] = [
+/// The phases in the order reports list them.
+pub const PHASE_ORDER: [&str; 7] = [
     "tcp-handshake",
     "tls-handshake",
     "connect",

@@ -84,7 +84,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
 fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
     let opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
     let columns = size.0 as usize;
-    let (analysis, window, env) = match (&a.window, a.burst) {
+    let (mut analysis, window, env) = match (&a.window, a.burst) {
         (None, None) => {
             // The envelope is built in the detection pass itself.
             let mut env = Envelope::new(columns * 4, None, 1e-7);
@@ -114,6 +114,12 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
             (an, w, env)
         }
     };
+    if let Some(o) = a.pcap.options() {
+        analysis.pcap = Some(crate::attribute::pcap::attribute_pcap(
+            &analysis.bursts,
+            &o,
+        )?);
+    }
     let (t0, t1) = if window.1 > window.0 {
         window
     } else {

@@ -3,8 +3,19 @@
 
 use super::{color, e, Chart};
 use crate::analysis::Analysis;
+use crate::attribute::pcap::PHASE_ORDER;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// The tick colour of an exchange phase (stacked in `PHASE_ORDER` order).
+fn phase_color(k: usize) -> RGBColor {
+    match k {
+        0..=3 => color([5, 4, 3, 2][k]),
+        4 => color(2),
+        5 => RGBColor(0, 0, 0),
+        _ => RGBColor(128, 128, 128),
+    }
+}
 
 pub struct TraceChart<'a> {
     pub analysis: &'a Analysis,
@@ -125,6 +136,32 @@ impl Chart for TraceChart<'_> {
             .map_err(e)?
             .label(format!("burst trigger +{:.2} mA", a.threshold_ma))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(3).stroke_width(2)));
+        // Packet exchanges (--pcap): a tick per exchange at its first packet, coloured by phase.
+        if let Some(p) = &a.pcap {
+            let tick = (y1 - y0) * 0.07;
+            for (k, phase) in PHASE_ORDER.iter().enumerate() {
+                let ticks: Vec<f64> = p
+                    .exchanges
+                    .iter()
+                    .filter(|x| x.phase == *phase && x.start_s >= t0 && x.start_s <= t1)
+                    .map(|x| x.start_s)
+                    .collect();
+                if ticks.is_empty() {
+                    continue;
+                }
+                let c = phase_color(k);
+                let lo = y0 + tick * (0.2 + 0.12 * k as f64);
+                chart
+                    .draw_series(ticks.into_iter().map(|t| {
+                        PathElement::new(vec![(t, lo), (t, lo + tick)], c.stroke_width(2))
+                    }))
+                    .map_err(e)?
+                    .label(format!("packets: {phase}"))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x + 12, y - 7), (x + 12, y + 7)], c.stroke_width(3))
+                    });
+            }
+        }
         // Labels, as many as fit without overlapping (about one per 110 px).
         let (w, _) = root.dim_in_pixel();
         let min_gap = (t1 - t0) * 110.0 / w.max(1) as f64;
