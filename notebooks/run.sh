@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build shuntscope if needed, run the batch on samples/seed, and execute every notebook headless
+# Build shuntscope if needed, run the batch on samples/seed and samples/paired, and execute every notebook headless
 # in a virtual environment with notebooks/requirements.txt; any cell error fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,9 @@ fi
 cargo build --release --locked --quiet
 report=target/notebook-report
 target/release/shuntscope batch samples/seed --out "$report" --force -q > /dev/null
-export SHUNTSCOPE_REPORT="$PWD/$report" SHUNTSCOPE_HEADLESS=1
+paired=target/notebook-report-paired
+target/release/shuntscope batch samples/paired --out "$paired" --force -q > /dev/null
+export SHUNTSCOPE_REPORT="$PWD/$report" SHUNTSCOPE_PAIRED_REPORT="$PWD/$paired" SHUNTSCOPE_HEADLESS=1
 "$venv/bin/python" - <<'PY'
 import sys, nbformat
 from nbclient import NotebookClient
