@@ -340,12 +340,17 @@ pub struct BatchArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct InspectArgs {
-    /// The file (`-` for standard input; .gz and .zst are decompressed).
+    /// The file (`-` for standard input; .gz and .zst are decompressed), or a pcap/pcapng
+    /// capture (its packets grouped into exchanges).
     pub file: String,
 
     /// Output format (table or json).
     #[arg(short = 'f', long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+
+    /// For a capture: map a server port to a protocol (repeatable), e.g. mqtt=1884.
+    #[arg(long = "port", value_name = "PROTOCOL=PORT")]
+    pub ports: Vec<String>,
 
     #[command(flatten)]
     pub ingest: IngestArgs,

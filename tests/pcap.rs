@@ -608,3 +608,35 @@ fn plot_marks_the_exchanges() {
         "the capture's ticks and legend change the picture"
     );
 }
+
+#[test]
+fn inspect_reads_a_capture_on_its_own() {
+    let o = run(&[
+        "inspect",
+        "tests/fixtures/pcap/mqtt-1884-sll2.pcap",
+        "--port",
+        "mqtt=1884",
+        "-f",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["packets"], 39);
+    assert_eq!(j["container"], "pcap");
+    let publishes = j["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["phase"] == "publish")
+        .count();
+    assert_eq!(
+        publishes, 6,
+        "three sent, three delivered to the subscriber"
+    );
+    let o = run(&["inspect", &format!("{PAIRED}/mqtts.pcap")]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("tls-handshake") && text.contains("41 packets"),
+        "{text}"
+    );
+}

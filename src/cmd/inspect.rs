@@ -55,7 +55,50 @@ struct Inspection {
     empty_cells_skipped: u64,
 }
 
+/// Does the file start like a pcap or pcapng capture?
+fn is_capture(path: &str) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && matches!(
+            u32::from_le_bytes(magic),
+            0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0x0a0d_0d0a
+        )
+}
+
+/// A capture on its own: packets grouped into exchanges, times on the capture's clock.
+fn inspect_capture(a: &InspectArgs) -> Result<i32> {
+    use crate::attribute::pcap::{attribute_pcap, PcapOptions};
+    let o = PcapOptions {
+        path: a.file.clone(),
+        ports: a.ports.clone(),
+        offset_s: Some(0.0),
+        tolerance_ms: 0.0,
+    };
+    let r = attribute_pcap(&[], &o)?;
+    let text = match a.format {
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&r)
+                .map_err(|e| Error::usage(format!("cannot encode JSON: {e}")))?
+                + "\n"
+        }
+        _ => {
+            let mut s = String::new();
+            crate::report::table::pcap(&mut s, &r, false);
+            s
+        }
+    };
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(0)
+}
+
 pub fn inspect(a: &InspectArgs) -> Result<i32> {
+    if a.file != "-" && is_capture(&a.file) {
+        return inspect_capture(a);
+    }
     let source = Source::open(&a.file, &ingest_options(&a.ingest))?;
     let mut reader = source.reader()?;
     let mut chunk = Chunk::default();

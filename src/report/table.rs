@@ -99,20 +99,21 @@ pub fn render(a: &Analysis) -> String {
         100.0 * t.burst_share
     );
     if let Some(p) = &a.pcap {
-        pcap(&mut s, p);
+        let _ = writeln!(s);
+        pcap(&mut s, p, true);
     }
     s
 }
 
-/// The capture's section: alignment, exchanges, totals per protocol and phase.
-fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport) {
-    let _ = writeln!(s);
+/// The capture's section: alignment (with `clock`), exchanges, totals per protocol and phase.
+pub fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport, clock: bool) {
     let _ = writeln!(
         s,
         "capture    {} ({}, {} packets, {} bytes over {:.3} s)",
         p.file, p.container, p.packets, p.bytes, p.capture_duration_s
     );
-    let _ = writeln!(
+    if clock {
+        let _ = writeln!(
         s,
         "clock      trace time = packet time + {:.6} s ({}){}; {} of {} packet clusters in a burst",
         p.offset_s,
@@ -123,6 +124,7 @@ fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport) {
         p.matched_clusters,
         p.clusters
     );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
