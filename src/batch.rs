@@ -308,6 +308,9 @@ fn apply(
         l.pcap_defaults.offset_s = o.pcap_offset;
     }
     set!(l.pcap_defaults.tolerance_ms, o.pcap_tolerance_ms);
+    if !o.pcap_hosts.is_empty() {
+        l.pcap_defaults.hosts = o.pcap_hosts.clone();
+    }
     let dir = Path::new(manifest_name).parent().unwrap_or(Path::new("."));
     let pcap = o
         .pcap

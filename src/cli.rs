@@ -141,6 +141,10 @@ pub struct PcapArgs {
     /// How far outside a burst an exchange's first packet may fall and still belong to it.
     #[arg(long, default_value_t = 2.0, value_name = "MS")]
     pub pcap_tolerance_ms: f64,
+
+    /// Keep only packets to or from this address (the device's; repeatable).
+    #[arg(long = "pcap-host", value_name = "ADDR")]
+    pub pcap_hosts: Vec<String>,
 }
 
 impl PcapArgs {
@@ -152,6 +156,7 @@ impl PcapArgs {
                 ports: self.ports.clone(),
                 offset_s: self.pcap_offset,
                 tolerance_ms: self.pcap_tolerance_ms,
+                hosts: self.pcap_hosts.clone(),
             })
     }
 }
@@ -506,6 +511,8 @@ pub struct FileOverrides {
     pub pcap_offset: Option<f64>,
     #[arg(long)]
     pub pcap_tolerance_ms: Option<f64>,
+    #[arg(long = "pcap-host")]
+    pub pcap_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

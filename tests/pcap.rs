@@ -383,6 +383,11 @@ fn bad_captures_fail_with_the_file_named() {
 
 /// A pcap (raw IPv4, link type 101) built byte by byte: (time_s, from_client, seq, flags, payload).
 fn raw_pcap(packets: &[(f64, bool, u32, u8, Vec<u8>)]) -> Vec<u8> {
+    raw_pcap_from(packets, [10, 0, 0, 2])
+}
+
+/// [`raw_pcap`] with another client address.
+fn raw_pcap_from(packets: &[(f64, bool, u32, u8, Vec<u8>)], client: [u8; 4]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(0xa1b2_c3d4u32.to_le_bytes());
     out.extend(2u16.to_le_bytes());
@@ -392,9 +397,9 @@ fn raw_pcap(packets: &[(f64, bool, u32, u8, Vec<u8>)]) -> Vec<u8> {
     out.extend(101u32.to_le_bytes());
     for (t, from_client, seq, flags, payload) in packets {
         let (src, dst, sp, dp) = if *from_client {
-            ([10, 0, 0, 2], [10, 0, 0, 1], 40000u16, 1884u16)
+            (client, [10, 0, 0, 1], 40000u16, 1884u16)
         } else {
-            ([10, 0, 0, 1], [10, 0, 0, 2], 1884, 40000)
+            ([10, 0, 0, 1], client, 1884, 40000)
         };
         let total = 20 + 20 + payload.len();
         let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
@@ -639,4 +644,61 @@ fn inspect_reads_a_capture_on_its_own() {
         text.contains("tls-handshake") && text.contains("41 packets"),
         "{text}"
     );
+}
+
+#[test]
+fn host_filter_keeps_the_devices_packets() {
+    // Two clients of one broker: 10.0.0.2 (the device) and 10.0.0.9, each SYN, SYN-ACK, ACK,
+    // CONNECT (16 bytes of MQTT), later the other one's.
+    let conn = |t0: f64| -> Vec<(f64, bool, u32, u8, Vec<u8>)> {
+        vec![
+            (t0, true, 1000, 0x02, vec![]),
+            (t0 + 0.001, false, 5000, 0x12, vec![]),
+            (t0 + 0.002, true, 1001, 0x10, vec![]),
+            (
+                t0 + 0.003,
+                true,
+                1001,
+                0x18,
+                [vec![0x10, 14], vec![0; 14]].concat(),
+            ),
+        ]
+    };
+    let mut bytes = raw_pcap_from(&conn(0.0), [10, 0, 0, 2]);
+    bytes.extend_from_slice(&raw_pcap_from(&conn(1.0), [10, 0, 0, 9])[24..]);
+    let dir = TempDir::new();
+    let pcap = dir.write("two.pcap", &bytes);
+    let trace = format!("{PAIRED}/mqtt.csv");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "--pcap",
+            pcap.to_str().unwrap(),
+            "--port",
+            "mqtt=1884",
+            "--pcap-offset",
+            "0",
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let all = args(&[]);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let p = &analyze_json(Path::new(&trace), &all)["pcap"];
+    assert_eq!(p["packets"], 8);
+    assert_eq!(p["exchanges"].as_array().unwrap().len(), 4);
+    let one = args(&["--pcap-host", "10.0.0.2"]);
+    let one: Vec<&str> = one.iter().map(String::as_str).collect();
+    let p = &analyze_json(Path::new(&trace), &one)["pcap"];
+    assert_eq!(p["packets"], 4);
+    assert_eq!(p["filtered_out"], 4);
+    assert_eq!(p["bytes"], 3 * 40 + 40 + 16);
+    let phases: Vec<&str> = p["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["tcp-handshake", "connect"]);
+    // Frame numbers stay the capture's.
+    assert_eq!(p["exchanges"][1]["first_frame"], 4);
 }

@@ -10,7 +10,7 @@
 //! O(clusters × bursts) for the votes, capped at 2000 × 2000.
 
 use super::{event_of, Attribution};
-use crate::capture::exchange::{exchanges, Exchange, Phase};
+use crate::capture::exchange::{exchanges_of_hosts, Exchange, Phase};
 use crate::capture::{CaptureInfo, PortMap};
 use crate::detect::Burst;
 use crate::error::Result;
@@ -27,6 +27,9 @@ pub struct PcapOptions {
     pub offset_s: Option<f64>,
     /// How far outside a burst a first packet may fall and still belong to it, ms.
     pub tolerance_ms: f64,
+    /// Keep only packets to or from these addresses (the device's), when any.
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 /// One exchange as reported: times on the trace's clock.
@@ -76,6 +79,9 @@ pub struct PcapReport {
     pub container: String,
     pub packets: u64,
     pub bytes: u64,
+    /// Packets left out by `--pcap-host`.
+    #[serde(default)]
+    pub filtered_out: u64,
     pub capture_duration_s: f64,
     /// Trace time = capture time + offset_s.
     pub offset_s: f64,
@@ -251,7 +257,28 @@ pub fn share(b: &Burst, t: &[f64]) -> Vec<f64> {
 /// Read the capture, align it with `bursts` and attribute.
 pub fn attribute_pcap(bursts: &[Burst], o: &PcapOptions) -> Result<PcapReport> {
     let ports = PortMap::with(&o.ports)?;
-    let (info, ex) = exchanges(&o.path, &ports)?;
+    let hosts = o
+        .hosts
+        .iter()
+        .map(|h| {
+            h.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                crate::error::Error::usage(format!(
+                    "--pcap-host: expected an IPv4 or IPv6 address, found \"{h}\""
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (info, ex) = exchanges_of_hosts(&o.path, &ports, &hosts)?;
+    if info.packets == 0 {
+        return Err(crate::error::Error::input(
+            &o.path,
+            format!(
+                "no packet to or from {} among its {} packets",
+                o.hosts.join(", "),
+                info.filtered_out
+            ),
+        ));
+    }
     Ok(report(bursts, o, &info, &ex))
 }
 
@@ -361,6 +388,7 @@ pub fn report(
         container: info.container.clone(),
         packets: info.packets,
         bytes: info.bytes,
+        filtered_out: info.filtered_out,
         capture_duration_s: info.duration_s,
         offset_s,
         offset_source: source.into(),

@@ -664,7 +664,31 @@ pub fn exchanges(
     path: &str,
     ports: &PortMap,
 ) -> crate::error::Result<(super::CaptureInfo, Vec<Exchange>)> {
+    exchanges_of_hosts(path, ports, &[])
+}
+
+/// [`exchanges`] of the packets to or from one of `hosts` only (all when empty); the others
+/// are counted in `filtered_out` and left out of `packets` and `bytes`.
+pub fn exchanges_of_hosts(
+    path: &str,
+    ports: &PortMap,
+    hosts: &[IpAddr],
+) -> crate::error::Result<(super::CaptureInfo, Vec<Exchange>)> {
     let mut b = Builder::new(ports.clone());
-    let info = super::read(path, |p| b.push(p))?;
+    let (mut dropped, mut dropped_bytes) = (0u64, 0u64);
+    let mut info = super::read(path, |p| {
+        let keep = hosts.is_empty()
+            || p.src.is_some_and(|a| hosts.contains(&a))
+            || p.dst.is_some_and(|a| hosts.contains(&a));
+        if keep {
+            b.push(p);
+        } else {
+            dropped += 1;
+            dropped_bytes += p.wire_bytes as u64;
+        }
+    })?;
+    info.filtered_out = dropped;
+    info.packets -= dropped;
+    info.bytes -= dropped_bytes;
     Ok((info, b.finish()))
 }

@@ -148,6 +148,8 @@ pub struct CaptureInfo {
     pub first_epoch_s: f64,
     /// Last packet time minus first, s.
     pub duration_s: f64,
+    /// Packets left out by a host filter (`--pcap-host`), not counted in `packets`/`bytes`.
+    pub filtered_out: u64,
 }
 
 /// A frame as read: link type, time stamp (whole seconds, fraction), wire length, data.
@@ -290,6 +292,8 @@ pub fn read(path: &str, mut f: impl FnMut(&Packet)) -> Result<CaptureInfo> {
     if info.packets == 0 {
         return Err(err("the capture holds no packets".into()));
     }
+    // `packets` counts the frames read; a host filter (exchange::exchanges_of_hosts) then
+    // takes out the ones it drops.
     info.first_epoch_s = first.map(|(s, f)| s as f64 + f).unwrap_or(0.0);
     info.duration_s = last;
     Ok(info)

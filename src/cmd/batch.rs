@@ -28,6 +28,7 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
         ports: a.pcap.ports.clone(),
         offset_s: a.pcap.pcap_offset,
         tolerance_ms: a.pcap.pcap_tolerance_ms,
+        hosts: a.pcap.pcap_hosts.clone(),
     };
     crate::capture::PortMap::with(&a.pcap.ports)?;
     if !(a.battery_mah > 0.0 && a.battery_mah.is_finite()) {

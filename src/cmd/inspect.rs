@@ -76,6 +76,7 @@ fn inspect_capture(a: &InspectArgs) -> Result<i32> {
         ports: a.ports.clone(),
         offset_s: Some(0.0),
         tolerance_ms: 0.0,
+        hosts: Vec::new(),
     };
     let r = attribute_pcap(&[], &o)?;
     let text = match a.format {
