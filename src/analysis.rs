@@ -136,6 +136,30 @@ impl Analysis {
     }
 }
 
+/// The packet capture's report for an analysed trace: exchanges aligned and tied to bursts,
+/// and each exchange's charge integrated on the trace's samples (a second pass; from standard
+/// input, which cannot be read twice, the time-share split stays).
+pub fn pcap_report(
+    a: &Analysis,
+    opts: &AnalyzeOptions,
+    o: &crate::attribute::pcap::PcapOptions,
+) -> Result<crate::attribute::pcap::PcapReport> {
+    use crate::attribute::pcap::{attribute_pcap, integrate};
+    let mut r = attribute_pcap(&a.bursts, o)?;
+    if a.file != "-" {
+        let max_step_s = a.sample_interval_s * opts.gap_factor;
+        integrate(
+            &mut r,
+            &a.bursts,
+            a.baseline_ma,
+            a.supply_v,
+            max_step_s,
+            |f| stream_file(&a.file, opts, f),
+        )?;
+    }
+    Ok(r)
+}
+
 /// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
 pub fn stream_file(path: &str, opts: &AnalyzeOptions, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
     let source = Source::open(path, &opts.ingest)?;

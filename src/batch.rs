@@ -2,7 +2,7 @@
 //! and attribute them in parallel, keep every failure with its error.
 
 use crate::analysis::{analyze_file, AnalyzeOptions, Warning};
-use crate::attribute::pcap::{attribute_pcap, PcapOptions, PcapReport};
+use crate::attribute::pcap::{PcapOptions, PcapReport};
 use crate::attribute::{attribute, Attribution, LabelSource};
 use crate::cli::FileOverrides;
 use crate::error::{Error, Result};
@@ -450,7 +450,7 @@ pub fn run_job(job: &Job) -> FileOutcome {
     let result = (|| -> Result<FileResult> {
         let a = analyze_file(&file, &job.analyze)?;
         let pcap = match &job.labels.pcap {
-            Some(o) => Some(attribute_pcap(&a.bursts, o)?),
+            Some(o) => Some(crate::analysis::pcap_report(&a, &job.analyze, o)?),
             None => None,
         };
         let source = job.labels.source();

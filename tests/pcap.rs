@@ -702,3 +702,75 @@ fn host_filter_keeps_the_devices_packets() {
     // Frame numbers stay the capture's.
     assert_eq!(p["exchanges"][1]["first_frame"], 4);
 }
+
+#[test]
+fn exchange_charge_is_integrated_on_the_samples() {
+    // A near-rectangular burst (rise and fall 1 µs) of 64 mA from 1.000 s for 10 ms, no noise;
+    // a TCP handshake from packet time 0 and an MQTT CONNECT at 4 ms, offset 1 s. The handshake
+    // holds 64 mA × 4 ms = 256 mA·ms, the CONNECT 64 mA × 6 ms = 384 mA·ms (closed form).
+    let dir = TempDir::new();
+    let trace = dir.path("rect.csv");
+    let o = run(&[
+        "synth",
+        "-o",
+        trace.to_str().unwrap(),
+        "--si",
+        "--sample-interval",
+        "10us",
+        "--duration",
+        "2s",
+        "--burst",
+        "1.0:10:64",
+        "--rise-ms",
+        "0.001",
+        "--fall-ms",
+        "0.001",
+        "--noise",
+        "0",
+        "--adc-step",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pk: Vec<(f64, bool, u32, u8, Vec<u8>)> = vec![
+        (0.000, true, 1000, 0x02, vec![]),
+        (0.001, false, 5000, 0x12, vec![]),
+        (0.002, true, 1001, 0x10, vec![]),
+        (
+            0.004,
+            true,
+            1001,
+            0x18,
+            [vec![0x10, 12], vec![0; 12]].concat(),
+        ),
+        (0.005, false, 5001, 0x18, vec![0x20, 2, 0, 0]),
+    ];
+    let pcap = dir.write("c.pcap", &raw_pcap(&pk));
+    let j = analyze_json(
+        &trace,
+        &[
+            "--pcap",
+            pcap.to_str().unwrap(),
+            "--port",
+            "mqtt=1884",
+            "--pcap-offset",
+            "1.0",
+        ],
+    );
+    let p = &j["pcap"];
+    assert_eq!(p["charge_split"], "integrated");
+    let ex = p["exchanges"].as_array().unwrap();
+    let q = |k: usize| ex[k]["excess_charge_ma_ms"].as_f64().unwrap();
+    assert_eq!(ex[0]["phase"], "tcp-handshake");
+    assert_eq!(ex[1]["phase"], "connect");
+    assert!((q(0) - 256.0).abs() < 0.005 * 256.0, "{}", q(0));
+    assert!((q(1) - 384.0).abs() < 0.005 * 384.0, "{}", q(1));
+    // Together they are the burst's own excess charge.
+    let burst = j["bursts"][0]["excess_charge_ma_ms"].as_f64().unwrap();
+    assert!(
+        (q(0) + q(1) - burst).abs() < 1e-9 * burst,
+        "{} vs {burst}",
+        q(0) + q(1)
+    );
+    // energy = charge × supply (5 V): mA·ms × V = µJ.
+    assert!((ex[1]["energy_mj"].as_f64().unwrap() - q(1) * 5.0 / 1e3).abs() < 1e-12);
+}

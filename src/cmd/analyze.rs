@@ -41,9 +41,10 @@ pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> Analyz
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
-    let mut analysis = analyze_file(&args.file, &options(args))?;
+    let opts = options(args);
+    let mut analysis = analyze_file(&args.file, &opts)?;
     if let Some(o) = args.pcap.options() {
-        let r = crate::attribute::pcap::attribute_pcap(&analysis.bursts, &o)?;
+        let r = crate::analysis::pcap_report(&analysis, &opts, &o)?;
         for w in &r.warnings {
             analysis.warnings.push(crate::analysis::Warning {
                 code: "pcap",

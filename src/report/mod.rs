@@ -228,7 +228,7 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
         t.push(Table {
             id: "phases",
             title: "Packets and cost per protocol phase".into(),
-            intro: "From the packet captures: every packet in one exchange, bytes as on the wire (both directions, headers included). An exchange is tied to the burst that holds its first packet; a burst's excess charge is shared among its exchanges by time (from each one's first packet to the next one's). µJ/B counts only the exchanges tied to a burst.".into(),
+            intro: "From the packet captures: every packet in one exchange, bytes as on the wire (both directions, headers included). An exchange is tied to the burst that holds its first packet; its charge is ∫(I − idle) dt over its stretch of that burst, from its first packet to the next exchange's (the first from the burst's start, the last to its end). µJ/B counts only the exchanges tied to a burst.".into(),
             header: [
                 "group", "protocol", "phase", "exchanges", "packets", "bytes", "bytes/exchange", "in a burst", "mA·ms", "mJ", "µJ/B",
             ]

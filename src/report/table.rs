@@ -124,6 +124,15 @@ pub fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport, clock: bool)
         p.matched_clusters,
         p.clusters
     );
+        let _ = writeln!(
+            s,
+            "charge     each exchange's stretch of its burst, {}",
+            if p.charge_split == "integrated" {
+                "integrated on the samples"
+            } else {
+                "split by time (the trace could not be read twice)"
+            }
+        );
     }
     let _ = writeln!(s);
     let _ = writeln!(
