@@ -233,32 +233,6 @@ pub fn align(cl: &[f64], bursts: &[Burst], tol_s: f64) -> Option<(f64, f64, usiz
     Some((d, rms, m))
 }
 
-/// Split burst `b`'s excess charge among exchanges starting at trace times `t` (sorted): each
-/// gets the time from its start (the first: from the burst's start) to the next one's start (the
-/// last: to the burst's end), as a fraction of the burst. An approximation: the current is taken
-/// as even within the burst.
-pub fn share(b: &Burst, t: &[f64]) -> Vec<f64> {
-    let n = t.len();
-    let mut w: Vec<f64> = (0..n)
-        .map(|k| {
-            let from = if k == 0 {
-                b.start_s
-            } else {
-                t[k].max(b.start_s)
-            };
-            let to = if k + 1 < n { t[k + 1] } else { b.end_s };
-            (to.min(b.end_s) - from).max(0.0)
-        })
-        .collect();
-    let total: f64 = w.iter().sum();
-    if total > 0.0 {
-        w.iter_mut().for_each(|x| *x /= total);
-    } else {
-        w.iter_mut().for_each(|x| *x = 1.0 / n as f64);
-    }
-    w
-}
-
 /// Read the capture, align it with `bursts` and attribute.
 pub fn attribute_pcap(bursts: &[Burst], o: &PcapOptions) -> Result<PcapReport> {
     let ports = PortMap::with(&o.ports)?;
@@ -360,26 +334,20 @@ pub fn report(
             }
         })
         .collect();
-    // Charge shares, burst by burst.
+    // Until the trace is read again (`integrate`): each exchange's stretch of its burst as a
+    // share of the burst's length, the current taken as even within the burst.
     let pos: HashMap<usize, usize> = bursts
         .iter()
         .enumerate()
         .map(|(k, b)| (b.index, k))
         .collect();
-    let mut by_burst: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        if let Some(b) = r.burst_index {
-            by_burst.entry(b).or_default().push(i);
-        }
-    }
-    for (b, mut idx) in by_burst {
-        let burst = &bursts[pos[&b]];
-        idx.sort_by(|&x, &y| rows[x].start_s.total_cmp(&rows[y].start_s));
-        let t: Vec<f64> = idx.iter().map(|&i| rows[i].start_s).collect();
-        for (&i, w) in idx.iter().zip(share(burst, &t)) {
-            rows[i].excess_charge_ma_ms = Some(w * burst.excess_charge_ma_ms);
-            rows[i].energy_mj = Some(w * burst.energy_mj);
-        }
+    for (from, to, i) in stretches(&rows, bursts) {
+        let Some(b) = rows[i].burst_index.map(|b| &bursts[pos[&b]]) else {
+            continue;
+        };
+        let w = (to - from) / (b.end_s - b.start_s).max(f64::MIN_POSITIVE);
+        rows[i].excess_charge_ma_ms = Some(w * b.excess_charge_ma_ms);
+        rows[i].energy_mj = Some(w * b.energy_mj);
     }
     let explained: std::collections::HashSet<usize> =
         rows.iter().filter_map(|r| r.burst_index).collect();
@@ -622,10 +590,28 @@ mod tests {
     }
 
     #[test]
-    fn share_splits_by_time() {
+    fn stretches_split_by_time() {
         let b = burst(0, 1.0, 1.1);
-        let w = share(&b, &[1.0005, 1.06]);
-        assert!((w[0] - 0.6).abs() < 1e-9 && (w[1] - 0.4).abs() < 1e-9);
+        let row = |t: f64| ExchangeRow {
+            protocol: "mqtt".into(),
+            phase: "publish".into(),
+            start_s: t,
+            end_s: t,
+            capture_start_s: t,
+            packets: 1,
+            bytes: 60,
+            first_frame: 1,
+            connection: Some(0),
+            burst_index: Some(0),
+            excess_charge_ma_ms: None,
+            energy_mj: None,
+        };
+        let st = stretches(&[row(1.0005), row(1.06)], &[b]);
+        let w: Vec<f64> = st.iter().map(|(f, t, _)| (t - f) / 0.1).collect();
+        assert!(
+            (w[0] - 0.6).abs() < 1e-9 && (w[1] - 0.4).abs() < 1e-9,
+            "{w:?}"
+        );
     }
 
     #[test]
