@@ -473,36 +473,56 @@ impl Detector {
 
     /// The common case in a tight loop: idle, nothing pending, the current below the trigger
     /// level, regular steps. Exactly what [`Detector::step`] does for such samples, in the same
-    /// order of additions; returns where it stopped.
+    /// order of additions; returns where it stopped. The loop has no data-dependent branch
+    /// (noise crosses the baseline every other sample): it only notes the last sample at or
+    /// below the baseline, and the idle run from there is rebuilt once at the end.
     #[inline]
     fn idle_run(&mut self, time_s: &[f64], current_ma: &[f64], mut k: usize) -> usize {
         if self.state != State::Idle || self.pending.is_some() || self.candidate.is_some() {
             return k;
         }
-        let Some((mut tp, mut ip)) = self.prev else {
+        let Some((t_start, i_start)) = self.prev else {
             return k;
         };
         let (b, hi, gap, iv) = (self.p.baseline_ma, self.hi, self.p.gap_s, self.p.interval_s);
         let n = time_s.len().min(current_ma.len());
+        let (time_s, current_ma) = (&time_s[..n], &current_ma[..n]);
+        let start = k;
+        let (mut tp, mut ip) = (t_start, i_start);
+        let (mut charge, mut covered) = (self.charge_mas, self.covered_s);
+        let mut irregular = 0u64;
+        let mut anchor = usize::MAX;
         while k < n {
             let (t, i) = (time_s[k], current_ma[k]);
             let dt = t - tp;
             if dt > gap || dt == 0.0 || i >= hi {
                 break;
             }
-            if (dt - iv).abs() > 0.01 * iv {
-                self.irregular_steps += 1;
-            }
-            self.charge_mas += 0.5 * (i + ip) * dt;
-            self.covered_s += dt;
-            if i <= b {
-                self.run = Accum::at(t, i);
-            } else {
-                self.run.segment(tp, ip, t, i, b, hi);
-            }
+            irregular += ((dt - iv).abs() > 0.01 * iv) as u64;
+            charge += 0.5 * (i + ip) * dt;
+            covered += dt;
+            anchor = if i <= b { k } else { anchor };
             tp = t;
             ip = i;
             k += 1;
+        }
+        if k == start {
+            return k;
+        }
+        self.charge_mas = charge;
+        self.covered_s = covered;
+        self.irregular_steps += irregular;
+        // The run since the last sample at or below the baseline, as `step` builds it.
+        let (mut t0, mut i0, from) = if anchor == usize::MAX {
+            (t_start, i_start, start)
+        } else {
+            self.run = Accum::at(time_s[anchor], current_ma[anchor]);
+            (time_s[anchor], current_ma[anchor], anchor + 1)
+        };
+        for j in from..k {
+            let (t, i) = (time_s[j], current_ma[j]);
+            self.run.segment(t0, i0, t, i, b, hi);
+            (t0, i0) = (t, i);
         }
         self.prev = Some((tp, ip));
         self.last_time_s = tp;

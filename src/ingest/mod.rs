@@ -10,6 +10,7 @@ pub mod header;
 pub mod known;
 pub mod reader;
 pub mod rigol;
+pub mod rowshape;
 pub mod table;
 
 use crate::error::{snippet, Error, Result};

@@ -6,6 +6,7 @@
 //! Memory: one block, its samples, and at most one line of [`MAX_LINE_BYTES`]; nothing grows
 //! with the file. Throughput: about 1 GB/s per core on `time,value` rows.
 
+use super::rowshape::{ShapeCtx, Shapes, Sink};
 use super::{io_reason, Delimiter, Layout, TimeBase};
 use crate::error::{snippet, Error, Result};
 use crate::trace::Chunk;
@@ -105,7 +106,7 @@ const POW10: [f64; 23] = [
 ];
 
 /// Plain decimals (`-12.345`, `1.5e-3`): short ones (`[-]d{1,7}.d{0,7}`) by SWAR digit
-/// arithmetic and a multiply by 10^-k (within one ulp of the correctly rounded value), others by
+/// arithmetic and a divide by 10^k (correctly rounded), others by
 /// Clinger's fast path (an integer mantissa below 2^53 times or over an exact power of ten,
 /// correctly rounded). None for anything else (the caller falls back to [`parse_number`]).
 #[inline]
@@ -115,9 +116,6 @@ pub fn fast_number(f: &[u8], decimal: u8) -> Option<f64> {
         _ => None,
     }
 }
-
-/// 10^-k for the SWAR path's fractional digits.
-const INV_POW10: [f64; 8] = [1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
 
 const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
@@ -184,9 +182,9 @@ fn swar_prefix(f: &[u8], decimal: u8) -> Option<(f64, usize)> {
     if i < f.len() && (f[i] | 0x20) == b'e' {
         return None;
     }
-    // A multiply, not a divide: the divide's latency stalled the whole row loop (31% of the
-    // parser's time). At most one ulp from the correctly rounded value (2.2e-16 relative).
-    let v = mant as f64 * INV_POW10[frac];
+    // A divide of two exact values: correctly rounded, the same value as every other path
+    // (fast-float2, the shape reader), so a number reads the same wherever it is in the file.
+    let v = mant as f64 / POW10[frac];
     Some((if neg { -v } else { v }, i))
 }
 
@@ -320,6 +318,8 @@ struct Ctx {
     /// Digital columns to read (0-based), as a fixed array; `nd` of them are used.
     dig: [usize; 16],
     nd: usize,
+    /// Use the shape reader (SIMD) where it can; off for the scalar reference in tests.
+    shapes: bool,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -349,6 +349,8 @@ struct Part {
     first_row_line: u64,
     last_row_line: u64,
     err: Option<PartError>,
+    /// Rows read by the shape reader.
+    shaped: u64,
 }
 
 impl Part {
@@ -364,6 +366,7 @@ impl Part {
         self.first_row_line = 0;
         self.last_row_line = 0;
         self.err = None;
+        self.shaped = 0;
     }
 }
 
@@ -494,6 +497,7 @@ impl SampleReader {
                 d
             },
             nd: layout.digital.len().min(16),
+            shapes: true,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -818,12 +822,33 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
         }
         _ => None,
     };
+    let mut shapes = shape_ctx(ctx).filter(|_| ctx.shapes).and_then(Shapes::new);
     while p < n {
+        // Rows of a layout seen before, 16 bytes at a time.
+        if let Some(sh) = shapes.as_mut() {
+            let mut sink = Sink {
+                time: &mut out.time,
+                value: &mut out.value,
+                slots: &mut out.slots,
+                first_row_line: &mut out.first_row_line,
+                last_row_line: &mut out.last_row_line,
+                last_t: &mut last_t,
+            };
+            let (next, rows) = sh.run(data, p, line, &mut sink);
+            p = next;
+            line += rows;
+            out.shaped += rows;
+            if p >= n {
+                break;
+            }
+        }
+        let (row_start, rows_before) = (p, out.value.len());
         // The common row, `time,value` or `value,` ending the line, parsed in one go.
         if let Some(d) = fast_delim {
             if let Some(next) = fast_row(data, p, d, ctx, out, line, &mut last_t) {
                 line += 1;
                 p = next;
+                learn(&mut shapes, data, row_start, rows_before, out);
                 continue;
             }
         }
@@ -890,8 +915,42 @@ fn parse_part(data: &[u8], ctx: &Ctx, out: &mut Part) {
         if end < n && data[end] == b'\r' && p < n && data[p] == b'\n' {
             p += 1;
         }
+        learn(&mut shapes, data, row_start, rows_before, out);
     }
     out.lines = line;
+}
+
+/// The shape reader's view of the layout, when it can take it: a one-byte delimiter, the
+/// time (or implied time) and value only, no markers, digital channels or date-times.
+fn shape_ctx(ctx: &Ctx) -> Option<ShapeCtx> {
+    match ctx.delimiter {
+        Delimiter::Byte(d) if ctx.mi == usize::MAX && !ctx.datetime && ctx.nd == 0 => {
+            Some(ShapeCtx {
+                delimiter: d,
+                decimal: ctx.decimal,
+                ti: ctx.ti,
+                vi: ctx.vi,
+                needed: ctx.needed,
+                time_scale: ctx.time_scale,
+                time_offset: ctx.time_offset,
+                value_scale: ctx.value_scale,
+                value_offset: ctx.value_offset,
+                reorder: ctx.reorder,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// After the scalar parser read the row at `row_start` as one sample, let the shape reader
+/// learn its layout.
+#[inline]
+fn learn(shapes: &mut Option<Shapes>, data: &[u8], row_start: usize, before: usize, out: &Part) {
+    if let Some(sh) = shapes.as_mut().filter(|s| s.enabled) {
+        if out.value.len() == before + 1 {
+            sh.learn(data, row_start, out.time[before], out.value[before]);
+        }
+    }
 }
 
 /// Parse a plain `time<d>value` (time column 0, value column 1) or `value[<d>]` (implied
@@ -1221,7 +1280,7 @@ mod tests {
     }
 
     #[test]
-    fn swar_within_one_ulp_of_fast_float() {
+    fn swar_correctly_rounded_as_fast_float() {
         let cases = [
             "0",
             "7",
@@ -1243,9 +1302,8 @@ mod tests {
             "+1.5",
             "00012.500",
         ];
-        // Within one ulp of the correctly rounded value.
-        let ulp_close =
-            |got: f64, want: f64| (got.to_bits() as i64 - want.to_bits() as i64).abs() <= 1;
+        // Correctly rounded: the same bits as fast-float2.
+        let ulp_close = |got: f64, want: f64| got.to_bits() == want.to_bits();
         for c in cases {
             let padded = format!("{c},1234567890");
             let want: f64 = fast_float2::parse(c).unwrap();
@@ -1276,6 +1334,167 @@ mod tests {
             let (got, used) = fast_prefix(padded.as_bytes(), b'.').unwrap();
             assert_eq!(used, c.len(), "{c}");
             assert!(ulp_close(got, want), "{c}: {got} vs {want}");
+        }
+    }
+
+    fn ctx(delimiter: u8, ti: usize, vi: usize, needed: usize, shapes: bool) -> Ctx {
+        Ctx {
+            delimiter: Delimiter::Byte(delimiter),
+            decimal: b'.',
+            decimal_comma: false,
+            ti,
+            vi,
+            needed,
+            time_scale: 1e-3,
+            time_offset: 0.5,
+            value_scale: 2.0,
+            value_offset: -0.25,
+            reorder: false,
+            mi: usize::MAX,
+            datetime: false,
+            dig: [0; 16],
+            nd: 0,
+            shapes,
+        }
+    }
+
+    /// Parse `data` with and without the shape reader; everything must come out the same,
+    /// to the bit. Returns the rows read and how many of them the shape reader took.
+    fn same_with_and_without_shapes(data: &[u8], c: Ctx) -> (usize, u64) {
+        let (mut a, mut b) = (Part::default(), Part::default());
+        parse_part(data, &Ctx { shapes: true, ..c }, &mut a);
+        parse_part(data, &Ctx { shapes: false, ..c }, &mut b);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.time), bits(&b.time));
+        assert_eq!(bits(&a.value), bits(&b.value));
+        assert_eq!(
+            (a.lines, a.slots, a.empty, a.first_empty_line),
+            (b.lines, b.slots, b.empty, b.first_empty_line)
+        );
+        assert_eq!(
+            (a.first_row_line, a.last_row_line),
+            (b.first_row_line, b.last_row_line)
+        );
+        let err = |p: &Part| p.err.as_ref().map(|e| (e.line, e.field, e.message.clone()));
+        assert_eq!(err(&a), err(&b));
+        assert_eq!(b.shaped, 0);
+        (a.value.len(), a.shaped)
+    }
+
+    #[test]
+    fn shapes_read_rows_as_the_scalar_parser() {
+        let mut text = String::new();
+        // Fixed decimals; the time's integer part grows (new shapes at 10 and 100).
+        for k in 0..3000 {
+            text += &format!(
+                "{:.5},{:.5}\n",
+                9.98 + k as f64 * 0.03,
+                0.08 + (k % 7) as f64 * 1e-4
+            );
+        }
+        // Negative values and times, CRLF, a trailing delimiter.
+        for k in 0..500 {
+            text += &format!(
+                "{:.4},{:.6},\r\n",
+                200.0 + k as f64 * 0.5,
+                -0.001 * (k % 3) as f64
+            );
+        }
+        // Unusual rows among usual ones: exponent, plus sign, quotes, spaces, a comment, an
+        // empty value, a long field.
+        for (k, odd) in [
+            "450.05,1e-3",
+            "450.15,+0.5",
+            "450.25,\"0.25\"",
+            "450.35, 0.5",
+            "# note",
+            "450.55,",
+            "450.65,123456789.0123456",
+            "450.75,0.1234567890123456",
+        ]
+        .iter()
+        .enumerate()
+        {
+            for j in 0..40 {
+                text += &format!(
+                    "{:.5},{:.5}\n",
+                    450.0 + k as f64 * 0.1 + j as f64 * 1e-3,
+                    0.5
+                );
+            }
+            text += odd;
+            text += "\n";
+        }
+        for j in 0..100 {
+            text += &format!("{:.5},{:.5}\n", 460.0 + j as f64, 0.5);
+        }
+        let (rows, shaped) =
+            same_with_and_without_shapes(text.as_bytes(), ctx(b',', 0, 1, 2, true));
+        assert_eq!(rows, 3000 + 500 + 8 * 40 + 6 + 100);
+        assert!(shaped as usize > rows * 9 / 10, "{shaped} of {rows}");
+        // Implied time, a value column only; and the value in the third of four columns.
+        let one: String = (0..2000)
+            .map(|k| format!("{:.3}\n", (k % 50) as f64 - 20.0))
+            .collect();
+        let (rows, shaped) =
+            same_with_and_without_shapes(one.as_bytes(), ctx(b',', usize::MAX, 0, 1, true));
+        assert!(rows == 2000 && shaped > 1900, "{shaped}");
+        let four: String = (0..2000)
+            .map(|k| format!("{},x,{:.2},11111111\n", k + 1000, (k % 50) as f64 * 0.37))
+            .collect();
+        let (rows, shaped) =
+            same_with_and_without_shapes(four.as_bytes(), ctx(b',', 0, 2, 3, true));
+        assert!(rows == 2000 && shaped > 1900, "{shaped}");
+        // An error (time going backwards) is found at the same line either way.
+        let back = format!(
+            "{}5.00000,1.00000\n{}",
+            text_rows(0, 100),
+            text_rows(100, 200)
+        );
+        same_with_and_without_shapes(back.as_bytes(), ctx(b',', 0, 1, 2, true));
+    }
+
+    fn text_rows(from: u32, to: u32) -> String {
+        (from..to)
+            .map(|k| format!("{:.5},{:.5}\n", 10.0 + k as f64 * 0.01, 0.25))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random mixes of row layouts (and damaged rows) read the same with and without shapes.
+        #[test]
+        fn shapes_match_scalar_on_random_rows(
+            segments in proptest::collection::vec(
+                (0u8..8, 1usize..200, 0u32..6, 0u32..9, proptest::bool::ANY, 0u64..1_000_000),
+                1..12,
+            ),
+            cr in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            let mut t = 0.0f64;
+            for (kind, n, td, vd, neg, seed) in segments {
+                let mut x = seed;
+                for _ in 0..n {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    t += 0.001 * ((x >> 60) + 1) as f64;
+                    let v = ((x >> 20) % 100_000) as f64 / 997.0 * if neg { -1.0 } else { 1.0 };
+                    let (td, vd) = (td as usize, vd as usize);
+                    let row = match kind {
+                        0 => format!("{t:.td$},{v:.vd$}"),
+                        1 => format!("{t:.td$},{v:.vd$},"),
+                        2 => format!("{t:.td$},{v:.vd$},{}", x % 3),
+                        3 => format!("{t},{v}"),
+                        4 => format!("{t:.td$},{v:e}"),
+                        5 => format!("{t:.td$},{v:.vd$}{}", ["", " ", "x", ";"][(x % 4) as usize]),
+                        6 => format!("{t:.td$},{}", (x % 10_000_000_000_000_000)),
+                        _ => format!("{t:.td$},-{v:.vd$}"),
+                    };
+                    text += &row;
+                    text += if cr { "\r\n" } else { "\n" };
+                }
+            }
+            same_with_and_without_shapes(text.as_bytes(), ctx(b',', 0, 1, 2, true));
         }
     }
 
