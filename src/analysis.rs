@@ -268,13 +268,17 @@ fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
                 Err(_) => continue,
             }
         }
+        // At most as many samples as a window of 16-byte rows holds, whatever the chunks: the
+        // first window (read from the file's start) weighs no more than the others.
+        let limit = SURVEY_WINDOW_BYTES as usize / 16;
         let mut read = 0usize;
         let mut window = Survey::default();
         while let Ok(true) = r.next_chunk(&mut chunk) {
             cal.to_ma(q, &mut chunk.value);
-            window.push(&chunk.time_s, &chunk.value);
-            read += chunk.len();
-            if read * 16 >= SURVEY_WINDOW_BYTES as usize {
+            let take = chunk.len().min(limit - read);
+            window.push(&chunk.time_s[..take], &chunk.value[..take]);
+            read += take;
+            if read >= limit {
                 break;
             }
         }

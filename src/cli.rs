@@ -191,6 +191,11 @@ pub struct IngestArgs {
     /// Unit of the time column when the header does not say: s, ms, us, ns.
     #[arg(long, value_name = "UNIT")]
     pub time_unit: Option<String>,
+
+    /// Read files instead of memory-mapping them (files of 16 MB and more are mapped, which is
+    /// faster; a mapped file that another program shortens while it is read kills the process).
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -76,6 +76,55 @@ fn fast_path_agrees_with_reference() {
     assert_eq!(a["samples"], 400_000);
 }
 
+/// Every way of reading the file (memory-mapped or read, shape reader or scalar parser, LF or
+/// CRLF line ends) gives the reference's bursts, and the same JSON to the byte.
+#[test]
+fn mapped_read_simd_and_scalar_paths_agree() {
+    let text = trace();
+    let dir = TempDir::new();
+    let mut first: Option<Vec<u8>> = None;
+    for crlf in [false, true] {
+        let body = if crlf {
+            text.replace('\n', "\r\n")
+        } else {
+            text.clone()
+        };
+        let p = dir.write(if crlf { "crlf.csv" } else { "lf.csv" }, body.as_bytes());
+        for (mmap_min, simd, flag) in [
+            ("0", true, None),
+            ("0", false, None),
+            ("0", true, Some("--no-mmap")),
+            ("99999999999", false, None),
+        ] {
+            let mut cmd = bin();
+            cmd.env("SHUNTSCOPE_MMAP_MIN_BYTES", mmap_min);
+            if !simd {
+                cmd.env("SHUNTSCOPE_NO_SIMD", "1");
+            }
+            cmd.args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"]);
+            cmd.args(flag);
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            compare(&a, &reference(&text, &a));
+            assert_eq!(a["samples"], 400_000);
+            // The same numbers whichever path read them (file names aside).
+            let mut a = a;
+            a["file"] = serde_json::Value::Null;
+            a["input"]["file"] = serde_json::Value::Null;
+            let bytes = serde_json::to_vec(&a).unwrap();
+            match &first {
+                None => first = Some(bytes),
+                Some(f) => assert!(f == &bytes, "crlf {crlf}, mmap_min {mmap_min}, simd {simd}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn sampled_survey_path_agrees_with_reference() {
     // Force the large-file survey (windows spread over the file) on this 7 MB trace.

@@ -25,6 +25,7 @@ pub fn options_from(i: &IngestArgs, c: &CalibrateArgs, d: &DetectArgs) -> Analyz
             time_unit: i.time_unit.clone(),
             marker_col: None,
             read_digital: false,
+            no_mmap: i.no_mmap,
         },
         calibration: Calibration {
             shunt_ohms: c.shunt_ohms,

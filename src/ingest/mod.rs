@@ -43,6 +43,9 @@ pub struct IngestOptions {
     /// Also read the digital channels a format knows of (for `convert`).
     #[serde(default)]
     pub read_digital: bool,
+    /// Read large files instead of memory-mapping them.
+    #[serde(default)]
+    pub no_mmap: bool,
 }
 
 /// The field separator of a table.
@@ -313,6 +316,8 @@ pub struct Source {
     /// Where its bytes are: the file itself, or a decompressed or spooled copy.
     data: std::sync::Arc<Data>,
     pub layout: Layout,
+    /// Memory-map large files (see [`reader::MMAP_MIN_BYTES`]).
+    pub mmap: bool,
 }
 
 /// The bytes a source reads.
@@ -463,6 +468,7 @@ impl Source {
             path: path.to_string(),
             data: std::sync::Arc::new(data),
             layout,
+            mmap: !opts.no_mmap,
         })
     }
 
@@ -480,7 +486,7 @@ impl Source {
 
     /// A fresh streaming reader over the whole file.
     pub fn reader(&self) -> Result<reader::SampleReader> {
-        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone())
+        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone(), self.mmap)
     }
 
     /// A reader over a window of the file (see [`reader::SampleReader::open_window`]).

@@ -18,6 +18,9 @@ pub const BLOCK_BYTES: usize = 4 << 20;
 const PARALLEL_MIN_BYTES: usize = 256 << 10;
 /// A longer line is an error, not an allocation.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Files at least this large are memory-mapped (no copy out of the page cache; pages already
+/// parsed are dropped from the mapping, so the resident set stays at a few blocks).
+pub const MMAP_MIN_BYTES: u64 = 16 << 20;
 
 /// One field parsed as a number, or why it is not one.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -374,6 +377,10 @@ impl Part {
 pub struct SampleReader {
     path: String,
     input: Box<dyn Read + Send>,
+    /// The whole file, when mapped (then `buf` is unused).
+    map: Option<memmap2::Mmap>,
+    /// Bytes at the start of the map already dropped from the mapping.
+    released: usize,
     layout: Layout,
     ctx: Ctx,
     buf: Vec<u8>,
@@ -399,6 +406,11 @@ pub struct SampleReader {
     last_time_s: f64,
     last_line: u64,
     parts: Vec<Part>,
+    /// Parts of the last block parsed, and the next one to hand out.
+    n_parts: usize,
+    next_part: usize,
+    /// Line number of each part's first line.
+    part_line: Vec<u64>,
     /// Reordering (FNIRSI): the window of pending samples, a tie-breaking counter, the last
     /// time handed out, and a staging chunk.
     heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, u64, OrdF64)>>,
@@ -430,11 +442,36 @@ impl Ord for OrdF64 {
 }
 
 impl SampleReader {
-    /// Read `data`; errors name `path`, the file as the user gave it.
-    pub fn open(path: &str, data: &std::path::Path, layout: Layout) -> Result<SampleReader> {
+    /// Read `data`; errors name `path`, the file as the user gave it. With `mmap`, a file of
+    /// at least [`MMAP_MIN_BYTES`] is memory-mapped (if another program shortens the file while
+    /// it is read, the process is killed by SIGBUS: `--no-mmap` reads it instead).
+    pub fn open(
+        path: &str,
+        data: &std::path::Path,
+        layout: Layout,
+        mmap: bool,
+    ) -> Result<SampleReader> {
         let file = std::fs::File::open(data)
             .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
-        Self::from_input(path, layout, Box::new(file))
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // The limit can be lowered through the environment, for tests of the mapped path.
+        let min = std::env::var("SHUNTSCOPE_MMAP_MIN_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(MMAP_MIN_BYTES);
+        let map = if mmap && size >= min.max(1) && usize::try_from(size).is_ok() {
+            // SAFETY: the map is only read; the file is not ours to shorten (see above).
+            let map = unsafe { memmap2::Mmap::map(&file) }.ok();
+            if let Some(m) = &map {
+                let _ = m.advise(memmap2::Advice::Sequential);
+            }
+            map
+        } else {
+            None
+        };
+        let mut r = Self::from_input(path, layout, Box::new(file))?;
+        r.map = map;
+        Ok(r)
     }
 
     /// A reader over `len` bytes from `offset`, starting at the first whole line after it, for
@@ -503,6 +540,8 @@ impl SampleReader {
         Ok(SampleReader {
             path: path.to_string(),
             input,
+            map: None,
+            released: 0,
             skip_partial_line: false,
             window: false,
             layout,
@@ -520,6 +559,9 @@ impl SampleReader {
             last_time_s: f64::NEG_INFINITY,
             last_line: 0,
             parts: (0..threads * 4).map(|_| Part::default()).collect(),
+            n_parts: 0,
+            next_part: 0,
+            part_line: Vec::new(),
             heap: std::collections::BinaryHeap::new(),
             seq: 0,
             last_emitted: f64::NEG_INFINITY,
@@ -584,18 +626,28 @@ impl SampleReader {
     fn next_block(&mut self, chunk: &mut Chunk) -> Result<bool> {
         chunk.clear();
         while chunk.is_empty() {
+            // The parts of the block parsed last, one chunk each.
+            if self.next_part < self.n_parts {
+                self.next_part += 1;
+                self.hand_out(self.next_part - 1, chunk)?;
+                continue;
+            }
             // Top the buffer up to a block, or to the end of the input.
             while !self.eof && self.end - self.pos < BLOCK_BYTES {
                 self.fill()?;
             }
+            let bytes: &[u8] = match &self.map {
+                Some(m) => &m[..self.end],
+                None => &self.buf[..self.end],
+            };
             if self.skip_lf && self.pos < self.end {
                 self.skip_lf = false;
-                if self.buf[self.pos] == b'\n' {
+                if bytes[self.pos] == b'\n' {
                     self.pos += 1;
                 }
             }
             if self.skip_partial_line {
-                match memchr::memchr2(b'\n', b'\r', &self.buf[self.pos..self.end]) {
+                match memchr::memchr2(b'\n', b'\r', &bytes[self.pos..]) {
                     Some(i) => {
                         self.pos += i + 1;
                         self.skip_partial_line = false;
@@ -608,8 +660,24 @@ impl SampleReader {
             if self.pos >= self.end {
                 return Ok(false);
             }
-            let region = &self.buf[self.pos..self.end];
-            let cut = if self.eof && self.window {
+            let region = &bytes[self.pos..];
+            let too_long = || {
+                Error::input(
+                    &self.path,
+                    format!(
+                        "line is longer than {} MiB: not a trace table",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                )
+                .at_line(self.line)
+            };
+            let cut = if region.len() > BLOCK_BYTES + (64 << 10) {
+                // A mapped file: one block at a time.
+                match memchr::memrchr2(b'\n', b'\r', &region[..BLOCK_BYTES]) {
+                    Some(i) => i + 1,
+                    None => return Err(too_long()),
+                }
+            } else if self.eof && self.window {
                 match memchr::memrchr2(b'\n', b'\r', region) {
                     Some(i) => i + 1,
                     None => return Ok(false),
@@ -619,31 +687,50 @@ impl SampleReader {
             } else {
                 match memchr::memrchr2(b'\n', b'\r', region) {
                     Some(i) => i + 1,
-                    None => {
-                        return Err(Error::input(
-                            &self.path,
-                            format!(
-                                "line is longer than {} MiB: not a trace table",
-                                MAX_LINE_BYTES >> 20
-                            ),
-                        )
-                        .at_line(self.line))
-                    }
+                    None => return Err(too_long()),
                 }
             };
             let ends_in_cr = region[cut - 1] == b'\r';
-            self.parse_region(cut, chunk)?;
+            let more_after = self.pos + cut < self.end || !self.eof;
+            self.parse_region(cut);
             self.pos += cut;
-            if ends_in_cr && !self.eof {
+            if ends_in_cr && more_after {
                 self.skip_lf = true;
             }
+            self.release_parsed();
         }
         Ok(true)
+    }
+
+    /// Drop the pages of the map before `pos` from the mapping (they stay in the page cache):
+    /// the resident set stays at a few blocks, not the whole file. Cost: a syscall per block.
+    fn release_parsed(&mut self) {
+        let Some(m) = &self.map else {
+            return;
+        };
+        let upto = self.pos & !((1 << 16) - 1);
+        if upto > self.released {
+            // SAFETY: the bytes before `pos` are parsed and no longer borrowed; a read-only
+            // file mapping refaults from the file if touched again.
+            let _ = unsafe {
+                m.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    self.released,
+                    upto - self.released,
+                )
+            };
+            self.released = upto;
+        }
     }
 
     /// Read more bytes, moving what is left unprocessed to the front. The buffer is allocated
     /// (and zeroed) once; `end` marks its valid bytes.
     fn fill(&mut self) -> Result<()> {
+        if let Some(m) = &self.map {
+            self.end = m.len();
+            self.eof = true;
+            return Ok(());
+        }
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
@@ -675,9 +762,14 @@ impl SampleReader {
         Ok(())
     }
 
-    /// Parse `buf[pos..pos + len]` (whole lines) into `chunk`, in parallel parts.
-    fn parse_region(&mut self, len: usize, chunk: &mut Chunk) -> Result<()> {
-        let region = &self.buf[self.pos..self.pos + len];
+    /// Parse the `len` bytes at `pos` (whole lines) into parts, in parallel; [`Self::hand_out`]
+    /// then gives them out in order.
+    fn parse_region(&mut self, len: usize) {
+        let bytes: &[u8] = match &self.map {
+            Some(m) => m,
+            None => &self.buf,
+        };
+        let region = &bytes[self.pos..self.pos + len];
         // Lines before the data (header, units) are skipped unparsed.
         let mut skip = 0usize;
         let mut line = self.line;
@@ -718,76 +810,84 @@ impl SampleReader {
                 .enumerate()
                 .for_each(|(k, part)| parse_part(&data[bounds[k]..bounds[k + 1]], &ctx, part));
         }
-        // Merge in order; the first problem in file order wins.
-        let mut base = line;
-        for k in 0..n_parts {
-            let part = &self.parts[k];
-            let first_row_t = part.time.first().copied();
-            let boundary_backwards = !self.layout.reorder
-                && matches!(self.layout.time, TimeBase::Column { .. })
-                && first_row_t.map(|t| t < self.last_time_s).unwrap_or(false);
-            match (&part.err, boundary_backwards) {
-                (Some(e), b) if !b || e.line < part.first_row_line => {
-                    let col = e
-                        .field
-                        .and_then(|f| self.layout.columns.get(f - 1))
-                        .filter(|c| !c.is_empty())
-                        .map(|c| format!("column \"{c}\""))
-                        .unwrap_or_else(|| format!("column {}", e.field.unwrap_or(0)));
-                    let message = e
-                        .message
-                        .replace("{col}", &col)
-                        .replace("{prev}", &(base + e.prev_line.unwrap_or(0)).to_string());
-                    let mut err = Error::input(&self.path, message).at_line(base + e.line);
-                    if let Some(f) = e.field {
-                        err = err.at_field(f);
-                    }
-                    return Err(err);
-                }
-                (_, true) => {
-                    return Err(Error::input(
-                        &self.path,
-                        format!(
-                            "time goes backwards: {} s here, {} s on line {}",
-                            first_row_t.unwrap_or_default(),
-                            self.last_time_s,
-                            self.last_line
-                        ),
-                    )
-                    .at_line(base + part.first_row_line))
-                }
-                _ => {}
-            }
-            match self.layout.time {
-                TimeBase::Column { .. } => chunk.time_s.extend_from_slice(&part.time),
-                TimeBase::Implied {
-                    start_s,
-                    interval_s,
-                } => {
-                    let slot0 = self.slots as f64;
-                    chunk
-                        .time_s
-                        .extend(part.time.iter().map(|s| start_s + (slot0 + s) * interval_s));
-                }
-            }
-            chunk.value.extend_from_slice(&part.value);
-            chunk.marker.extend_from_slice(&part.marker);
-            chunk.digital.extend_from_slice(&part.digital);
-            if let Some(&t) = chunk.time_s.last() {
-                if !part.value.is_empty() {
-                    self.last_time_s = t;
-                    self.last_line = base + part.last_row_line;
-                }
-            }
-            self.rows += part.value.len() as u64;
-            self.slots += part.slots;
-            if part.empty > 0 && self.first_empty_line == 0 {
-                self.first_empty_line = base + part.first_empty_line.unwrap_or(0);
-            }
-            self.empty_cells += part.empty;
-            base += part.lines;
+        self.part_line.clear();
+        for part in &self.parts[..n_parts] {
+            self.part_line.push(line);
+            line += part.lines;
         }
-        self.line = base;
+        self.line = line;
+        self.n_parts = n_parts;
+        self.next_part = 0;
+    }
+
+    /// Check part `k` against what came before (the first problem in file order wins) and
+    /// hand its samples to `chunk` (cleared) by swapping buffers: no copy.
+    fn hand_out(&mut self, k: usize, chunk: &mut Chunk) -> Result<()> {
+        let base = self.part_line[k];
+        let part = &mut self.parts[k];
+        let first_row_t = part.time.first().copied();
+        let boundary_backwards = !self.layout.reorder
+            && matches!(self.layout.time, TimeBase::Column { .. })
+            && first_row_t.map(|t| t < self.last_time_s).unwrap_or(false);
+        match (&part.err, boundary_backwards) {
+            (Some(e), b) if !b || e.line < part.first_row_line => {
+                let col = e
+                    .field
+                    .and_then(|f| self.layout.columns.get(f - 1))
+                    .filter(|c| !c.is_empty())
+                    .map(|c| format!("column \"{c}\""))
+                    .unwrap_or_else(|| format!("column {}", e.field.unwrap_or(0)));
+                let message = e
+                    .message
+                    .replace("{col}", &col)
+                    .replace("{prev}", &(base + e.prev_line.unwrap_or(0)).to_string());
+                let mut err = Error::input(&self.path, message).at_line(base + e.line);
+                if let Some(f) = e.field {
+                    err = err.at_field(f);
+                }
+                self.n_parts = 0;
+                return Err(err);
+            }
+            (_, true) => {
+                self.n_parts = 0;
+                return Err(Error::input(
+                    &self.path,
+                    format!(
+                        "time goes backwards: {} s here, {} s on line {}",
+                        first_row_t.unwrap_or_default(),
+                        self.last_time_s,
+                        self.last_line
+                    ),
+                )
+                .at_line(base + part.first_row_line));
+            }
+            _ => {}
+        }
+        if let TimeBase::Implied {
+            start_s,
+            interval_s,
+        } = self.layout.time
+        {
+            let slot0 = self.slots as f64;
+            for s in part.time.iter_mut() {
+                *s = start_s + (slot0 + *s) * interval_s;
+            }
+        }
+        chunk.clear();
+        std::mem::swap(&mut chunk.time_s, &mut part.time);
+        std::mem::swap(&mut chunk.value, &mut part.value);
+        std::mem::swap(&mut chunk.marker, &mut part.marker);
+        std::mem::swap(&mut chunk.digital, &mut part.digital);
+        if let Some(&t) = chunk.time_s.last() {
+            self.last_time_s = t;
+            self.last_line = base + part.last_row_line;
+        }
+        self.rows += chunk.value.len() as u64;
+        self.slots += part.slots;
+        if part.empty > 0 && self.first_empty_line == 0 {
+            self.first_empty_line = base + part.first_empty_line.unwrap_or(0);
+        }
+        self.empty_cells += part.empty;
         Ok(())
     }
 }
