@@ -195,9 +195,12 @@ fn for_each_chunk(
     let mut reader = source.reader()?;
     let q = source.layout.quantity;
     let cal = *cal;
-    let (full_tx, full_rx) = sync_channel::<Chunk>(2);
-    let (empty_tx, empty_rx) = sync_channel::<Chunk>(4);
-    for _ in 0..3 {
+    // A chunk is one part of a block (a few tens of thousands of samples); two blocks' worth
+    // in flight let the parser start on the next block while `f` works through this one.
+    let in_flight = 2 * reader.parts_per_block();
+    let (full_tx, full_rx) = sync_channel::<Chunk>(in_flight);
+    let (empty_tx, empty_rx) = sync_channel::<Chunk>(in_flight + 1);
+    for _ in 0..in_flight {
         let _ = empty_tx.send(Chunk::default());
     }
     std::thread::scope(|scope| {
@@ -249,40 +252,41 @@ fn check_rows(source: &Source, pass: &PassStats) -> Result<()> {
     }
 }
 
-/// Pass 1 on a large file: the survey from windows spread over it. Errors in a window end that
-/// window only (pass 2 reports them with their line).
+/// Pass 1 on a large file: the survey from windows spread over it, read in parallel and
+/// combined in file order. Errors in a window end that window only (pass 2 reports them with
+/// their line).
 fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
-    let mut survey = Survey::default();
-    let mut chunk = Chunk::default();
+    use rayon::prelude::*;
     let q = source.layout.quantity;
     let span = size.saturating_sub(SURVEY_WINDOW_BYTES);
-    for k in 0..SURVEY_WINDOWS {
-        let offset = span * k / (SURVEY_WINDOWS - 1);
-        let Ok(mut r) = source.window(offset, SURVEY_WINDOW_BYTES) else {
-            continue;
-        };
-        if offset == 0 {
-            // The first window holds the header: read it as the start of the file.
-            match source.reader() {
-                Ok(full) => r = full,
-                Err(_) => continue,
+    // At most as many samples as a window of 16-byte rows holds, whatever the chunks.
+    let limit = SURVEY_WINDOW_BYTES as usize / 16;
+    let windows: Vec<Survey> = (0..SURVEY_WINDOWS)
+        .into_par_iter()
+        .map(|k| {
+            let mut window = Survey::default();
+            // The first window starts at the file's start, header and all.
+            let offset = span * k / (SURVEY_WINDOWS - 1);
+            let Ok(mut r) = source.window(offset, SURVEY_WINDOW_BYTES) else {
+                return window;
+            };
+            let mut chunk = Chunk::default();
+            let mut read = 0usize;
+            while let Ok(true) = r.next_chunk(&mut chunk) {
+                cal.to_ma(q, &mut chunk.value);
+                let take = chunk.len().min(limit - read);
+                window.push(&chunk.time_s[..take], &chunk.value[..take]);
+                read += take;
+                if read >= limit {
+                    break;
+                }
             }
-        }
-        // At most as many samples as a window of 16-byte rows holds, whatever the chunks: the
-        // first window (read from the file's start) weighs no more than the others.
-        let limit = SURVEY_WINDOW_BYTES as usize / 16;
-        let mut read = 0usize;
-        let mut window = Survey::default();
-        while let Ok(true) = r.next_chunk(&mut chunk) {
-            cal.to_ma(q, &mut chunk.value);
-            let take = chunk.len().min(limit - read);
-            window.push(&chunk.time_s[..take], &chunk.value[..take]);
-            read += take;
-            if read >= limit {
-                break;
-            }
-        }
-        survey.absorb(&window);
+            window
+        })
+        .collect();
+    let mut survey = Survey::default();
+    for w in &windows {
+        survey.absorb(w);
     }
     survey
 }

@@ -384,6 +384,8 @@ pub struct SampleReader {
     layout: Layout,
     ctx: Ctx,
     buf: Vec<u8>,
+    /// Bytes read at a time: [`BLOCK_BYTES`], less for a small window.
+    block: usize,
     /// Start of unprocessed bytes in `buf`.
     pos: usize,
     /// End of valid bytes in `buf`.
@@ -474,8 +476,9 @@ impl SampleReader {
         Ok(r)
     }
 
-    /// A reader over `len` bytes from `offset`, starting at the first whole line after it, for
-    /// sampling a large file. Line numbers in its errors are meaningless: callers ignore them.
+    /// A reader over `len` bytes from `offset`, starting at the first whole line after it (at
+    /// offset 0: the file's first data line), for sampling a large file. Line numbers in its
+    /// errors are meaningless: callers ignore them.
     pub fn open_window(
         path: &str,
         data: &std::path::Path,
@@ -489,10 +492,15 @@ impl SampleReader {
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::input(path, format!("cannot seek: {}", io_reason(&e))))?;
         let mut layout = layout;
-        layout.data_line = 0;
+        if offset > 0 {
+            layout.data_line = 0;
+        }
         let mut r = Self::from_input(path, layout, Box::new(file.take(len)))?;
         r.skip_partial_line = offset > 0;
         r.window = true;
+        r.block = usize::try_from(len)
+            .unwrap_or(BLOCK_BYTES)
+            .clamp(64 << 10, BLOCK_BYTES);
         Ok(r)
     }
 
@@ -546,7 +554,8 @@ impl SampleReader {
             window: false,
             layout,
             ctx,
-            buf: Vec::with_capacity(BLOCK_BYTES + (64 << 10)),
+            buf: Vec::new(),
+            block: BLOCK_BYTES,
             pos: 0,
             end: 0,
             eof: false,
@@ -567,6 +576,11 @@ impl SampleReader {
             last_emitted: f64::NEG_INFINITY,
             staged: Chunk::default(),
         })
+    }
+
+    /// How many chunks a block is handed out in (at most).
+    pub fn parts_per_block(&self) -> usize {
+        self.parts.len()
     }
 
     /// Data rows read so far.
@@ -633,7 +647,7 @@ impl SampleReader {
                 continue;
             }
             // Top the buffer up to a block, or to the end of the input.
-            while !self.eof && self.end - self.pos < BLOCK_BYTES {
+            while !self.eof && self.end - self.pos < self.block {
                 self.fill()?;
             }
             let bytes: &[u8] = match &self.map {
@@ -736,10 +750,10 @@ impl SampleReader {
             self.end -= self.pos;
             self.pos = 0;
         }
-        if self.end > MAX_LINE_BYTES.max(BLOCK_BYTES) {
+        if self.end > MAX_LINE_BYTES.max(self.block) {
             return Ok(());
         }
-        let cap = BLOCK_BYTES.max(self.end) + (64 << 10);
+        let cap = self.block.max(self.end) + (64 << 10);
         if self.buf.len() < cap {
             self.buf.resize(cap, 0);
         }
