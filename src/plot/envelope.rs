@@ -8,6 +8,8 @@ pub struct Envelope {
     t0: f64,
     t1: f64,
     bin_s: f64,
+    /// 1 / bin_s: a multiply per sample instead of a divide.
+    per_s: f64,
     cap: usize,
     bins: Vec<(f64, f64)>,
     last_t: f64,
@@ -25,13 +27,14 @@ impl Envelope {
             t0,
             t1,
             bin_s,
+            per_s: 1.0 / bin_s,
             cap: cap.max(4),
             bins: Vec::new(),
             last_t: f64::NAN,
         }
     }
 
-    /// Add samples. Cost: a division and two compares per sample.
+    /// Add samples. Cost: a multiply and a few compares per sample.
     pub fn push(&mut self, time_s: &[f64], value: &[f64]) {
         for (&t, &v) in time_s.iter().zip(value) {
             if self.t0.is_nan() {
@@ -40,10 +43,10 @@ impl Envelope {
             if t < self.t0 || t >= self.t1 {
                 continue;
             }
-            let mut idx = ((t - self.t0) / self.bin_s) as usize;
+            let mut idx = ((t - self.t0) * self.per_s) as usize;
             while idx >= self.cap {
                 self.merge();
-                idx = ((t - self.t0) / self.bin_s) as usize;
+                idx = ((t - self.t0) * self.per_s) as usize;
             }
             if idx >= self.bins.len() {
                 self.bins
@@ -68,6 +71,7 @@ impl Envelope {
             .collect();
         self.bins = merged;
         self.bin_s *= 2.0;
+        self.per_s = 1.0 / self.bin_s;
     }
 
     /// The time span covered, s.
