@@ -7,7 +7,8 @@
 #
 # The trace: `time_s,voltage_v` at 100 kS/s, 170 mA idle on 0.47 ohm, 1.5 mV rms noise, a
 # 64 mA x 6 ms burst every second, the first one 80 ms. Needs GNU time (Debian package `time`)
-# for peak RSS.
+# for peak RSS. Besides `analyze` it times the scalar parser (SHUNTSCOPE_NO_SIMD=1), reading
+# instead of memory-mapping (--no-mmap) and one core (taskset), for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-20000000}
@@ -46,6 +47,12 @@ measure() { # name, command...: best wall time of 3 runs, and peak RSS
 }
 
 measure analyze "$bin" analyze "$trace" -q -f json
+# The same job by slower routes, to show what each part of the fast path buys.
+measure analyze_scalar env SHUNTSCOPE_NO_SIMD=1 "$bin" analyze "$trace" -q -f json
+measure analyze_no_mmap "$bin" analyze "$trace" -q -f json --no-mmap
+if command -v taskset > /dev/null; then
+  measure analyze_one_core taskset -c 0 "$bin" analyze "$trace" -q -f json
+fi
 measure plot "$bin" plot "$trace" -o "$dir/trace.png" --force
 awk -v a="$t_analyze" -v p="$t_plot" 'BEGIN { printf "plot takes %.2fx the time of analyze (target at most 1.5x)\n", p / a }'
 

@@ -1,10 +1,14 @@
 //! The streaming sample reader shared by every format.
 //!
-//! Reads blocks of [`BLOCK_BYTES`], splits each at line ends into one part per core, and parses
-//! the parts in parallel (rayon); only the two fields needed are parsed, by a hand-written decimal
-//! parser with fast-float2 behind it for anything unusual. Lines end in LF, CRLF or bare CR.
-//! Memory: one block, its samples, and at most one line of [`MAX_LINE_BYTES`]; nothing grows
-//! with the file. Throughput: about 1 GB/s per core on `time,value` rows.
+//! Reads blocks of [`BLOCK_BYTES`] (files of [`MMAP_MIN_BYTES`] and more are memory-mapped
+//! instead of read), splits each at line ends into four parts per core, and parses the parts in
+//! parallel (rayon); each part is then handed out as a chunk of its own, without a copy. Rows of
+//! a layout seen before go through the shape reader ([`super::rowshape`], SSE4.1), others
+//! through a SWAR decimal parser with fast-float2 behind it for anything unusual; every path is
+//! correctly rounded, so a number reads the same whichever path takes it. Lines end in LF, CRLF
+//! or bare CR. Memory: two blocks of samples and at most one line of [`MAX_LINE_BYTES`]; nothing
+//! grows with the file. Throughput: `analyze` pinned to one core reads fixed-format
+//! `time,value` rows at 1.1 GB/s end to end with the shape reader, 0.54 GB/s without.
 
 use super::rowshape::{ShapeCtx, Shapes, Sink};
 use super::{io_reason, Delimiter, Layout, TimeBase};
@@ -461,9 +465,11 @@ impl SampleReader {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(MMAP_MIN_BYTES);
-        let map = if mmap && size >= min.max(1) && usize::try_from(size).is_ok() {
+        // Unix only: elsewhere parsed pages could not be dropped from the mapping.
+        let map = if cfg!(unix) && mmap && size >= min.max(1) && usize::try_from(size).is_ok() {
             // SAFETY: the map is only read; the file is not ours to shorten (see above).
             let map = unsafe { memmap2::Mmap::map(&file) }.ok();
+            #[cfg(unix)]
             if let Some(m) = &map {
                 let _ = m.advise(memmap2::Advice::Sequential);
             }
@@ -726,6 +732,7 @@ impl SampleReader {
         if upto > self.released {
             // SAFETY: the bytes before `pos` are parsed and no longer borrowed; a read-only
             // file mapping refaults from the file if touched again.
+            #[cfg(unix)]
             let _ = unsafe {
                 m.unchecked_advise_range(
                     memmap2::UncheckedAdvice::DontNeed,

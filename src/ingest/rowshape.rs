@@ -5,7 +5,7 @@
 //! [`Shape`] records one such layout: which bytes must be digits, which must equal a given byte,
 //! and where the time and value fields' digits are. A row that matches a shape is checked with
 //! two compares per 16 bytes and both numbers are converted at once (byte shuffle, three
-//! multiply-adds, one divide), about 3× faster than the scalar parser.
+//! multiply-adds, one divide): `analyze` on one core goes from 0.54 to 1.1 GB/s end to end.
 //!
 //! The scalar parser reads the first row of each layout; a shape is kept only if its reading of
 //! that row equals the scalar one bit for bit, and every value is correctly rounded (the same

@@ -45,20 +45,59 @@ fn fields_of(text: &str, delim: Delimiter) -> Vec<&[u8]> {
     f
 }
 
-/// Number of fields if every field of the line is a number, else None.
+/// Number of fields if every field of the line is a number, else None (trailing blank fields
+/// are not counted, as in [`fields_of`]). No allocation: it runs on every line of the head
+/// under every dialect.
 fn numeric_width(text: &str, delim: Delimiter, decimal_comma: bool) -> Option<usize> {
-    let f = fields_of(text, delim);
-    f.iter()
-        .all(|x| matches!(parse_number(x, decimal_comma), Num::Value(_)))
-        .then_some(f.len())
+    let is_num = |x: &[u8]| matches!(parse_number(x, decimal_comma), Num::Value(_));
+    let blank = |x: &[u8]| x.iter().all(|b| b.is_ascii_whitespace());
+    let line = text.as_bytes();
+    match delim {
+        Delimiter::Byte(d) => {
+            // Fields after the last non-blank one are dropped; a blank one before it fails.
+            let (mut width, mut seen) = (0usize, 0usize);
+            for f in line.split(|&b| b == d) {
+                seen += 1;
+                if !blank(f) {
+                    if width + 1 < seen || !is_num(f) {
+                        return None;
+                    }
+                    width = seen;
+                }
+            }
+            // All blank: one blank field is left, and it is not a number.
+            (width > 0).then_some(width)
+        }
+        Delimiter::Whitespace => {
+            let mut width = 0usize;
+            for f in line
+                .split(|&b| b == b' ' || b == b'\t')
+                .filter(|f| !f.is_empty())
+            {
+                if !is_num(f) {
+                    return None;
+                }
+                width += 1;
+            }
+            Some(width)
+        }
+    }
 }
+
+/// Lines of the head that decide the dialect (the rest of the head only when they hold no
+/// block): every line is tried under every dialect, the main cost of opening a small file.
+const BLOCK_LINES: usize = 1024;
 
 /// Find the block of numeric rows under each dialect and keep the best.
 pub fn find_block(head: &Head) -> Option<Block> {
+    find_block_in(head, BLOCK_LINES.min(head.lines.len()))
+        .or_else(|| find_block_in(head, head.lines.len()))
+}
+
+fn find_block_in(head: &Head, lines: usize) -> Option<Block> {
     let mut best: Option<(i64, Block)> = None;
     for &(delimiter, decimal_comma) in DIALECTS {
-        let widths: Vec<Option<usize>> = head
-            .lines
+        let widths: Vec<Option<usize>> = head.lines[..lines]
             .iter()
             .map(|l| {
                 if is_skippable(&l.text) {
@@ -493,5 +532,54 @@ pub fn describe_time(time: &TimeBase, names: &[String], units: &[Option<Unit>]) 
             "implied: start {start_s} s, one sample every {}",
             fmt_duration(interval_s)
         ),
+    }
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::*;
+
+    /// The allocating definition: split, drop trailing blank fields, all numbers.
+    fn reference(text: &str, delim: Delimiter, dc: bool) -> Option<usize> {
+        let f = fields_of(text, delim);
+        f.iter()
+            .all(|x| matches!(parse_number(x, dc), Num::Value(_)))
+            .then_some(f.len())
+    }
+
+    #[test]
+    fn numeric_width_as_the_allocating_definition() {
+        let lines = [
+            "1,2",
+            "1,2,",
+            "1,2, ,",
+            "1, ,2",
+            " ,1",
+            "",
+            " ",
+            ",",
+            ",,",
+            "1",
+            "a,1",
+            "1;2",
+            "1,5;2,5",
+            "1 2  3",
+            "\t1\t2\t",
+            "1,,",
+            "-1.5e3,+2",
+            "\"1\",2",
+            "1,2,x",
+            "  1,2  ",
+            "1\t,2",
+        ];
+        for l in lines {
+            for &(d, dc) in DIALECTS {
+                assert_eq!(
+                    numeric_width(l, d, dc),
+                    reference(l, d, dc),
+                    "{l:?} {d:?} {dc}"
+                );
+            }
+        }
     }
 }
