@@ -143,3 +143,81 @@ fn sampled_survey_path_agrees_with_reference() {
     let full = analyze_json(&p, &[]);
     assert!((f(&a["baseline_ma"]) - f(&full["baseline_ma"])).abs() < 0.05 * f(&full["noise_ma"]));
 }
+
+/// Run `analyze` on `path` with the file memory-mapped (`mmap`) or read; (exit code, stdout,
+/// stderr).
+fn analyze_with(path: &str, mmap: bool, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = bin();
+    cmd.env("SHUNTSCOPE_MMAP_MIN_BYTES", "0");
+    cmd.args(["analyze", path, "-f", "json", "-q"]);
+    cmd.args(extra);
+    if !mmap {
+        cmd.arg("--no-mmap");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Long lines and very short rows: the mapped path cuts its blocks as the read path does, and
+/// reports the same errors on the same lines.
+#[test]
+fn mapped_path_long_lines_and_short_rows() {
+    let dir = TempDir::new();
+    // A 2 MiB line after 100 000 rows (line 100 002): refused on that line either way.
+    let mut text = String::from("time_s,current_ma\n");
+    for k in 0..100_000 {
+        writeln!(text, "{:.5},{:.2}", k as f64 * 1e-5, 170.0).unwrap();
+    }
+    let mut bytes = text.clone().into_bytes();
+    bytes.extend(std::iter::repeat_n(b'7', 2 << 20));
+    bytes.extend(b"\n1.00000,170.00\n");
+    let p = dir.write("overlong.csv", &bytes);
+    for mmap in [true, false] {
+        let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("line is longer than 1 MiB"), "{err}");
+        assert!(err.contains("100002"), "mmap {mmap}: {err}");
+    }
+    // A 600 kB line (shorter than the limit, longer than a block of short rows): one field
+    // where two are expected, on line 100 002.
+    let mut bytes = text.into_bytes();
+    bytes.extend(std::iter::repeat_n(b'7', 600 << 10));
+    bytes.extend(b"\n1.00000,170.00\n");
+    let p = dir.write("long.csv", &bytes);
+    let errs: Vec<String> = [true, false]
+        .iter()
+        .map(|&mmap| {
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
+            assert_eq!(code, Some(2), "{err}");
+            assert!(err.contains("100002"), "mmap {mmap}: {err}");
+            err
+        })
+        .collect();
+    assert_eq!(errs[0], errs[1]);
+    // Two-byte rows (one value, implied time): blocks sized in rows, same numbers either way.
+    let mut noise = Noise::new(5);
+    let rows: String = (0..3_000_000)
+        .map(|k| {
+            let burst = k % 50_000 < 400;
+            let level = if burst {
+                8
+            } else {
+                3 + (noise.normal() > 1.0) as u8
+            };
+            format!("{level}\n")
+        })
+        .collect();
+    let p = dir.write("short.csv", rows.as_bytes());
+    let args = ["--sample-interval", "10us", "--unit", "mA"];
+    let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args);
+    let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args);
+    assert_eq!((code_m, code_r), (Some(0), Some(0)), "{err_m}");
+    assert_eq!(out_m, out_r);
+    let a: serde_json::Value = serde_json::from_str(&out_m).unwrap();
+    assert_eq!(a["samples"], 3_000_000);
+    assert_eq!(a["bursts"].as_array().unwrap().len(), 60);
+}

@@ -16,8 +16,11 @@ use crate::error::{snippet, Error, Result};
 use crate::trace::Chunk;
 use std::io::Read;
 
-/// Bytes read from the file at a time (one chunk of samples comes from one block).
+/// Largest block: bytes parsed at a time (one block is handed out as a few chunks).
 pub const BLOCK_BYTES: usize = 4 << 20;
+/// Blocks are sized to hold about this many rows (at most [`BLOCK_BYTES`]), from the rows'
+/// mean length so far: memory stays bounded in samples, short rows or long.
+pub const BLOCK_ROWS: usize = 1 << 18;
 /// Blocks smaller than this are parsed on one thread.
 const PARALLEL_MIN_BYTES: usize = 256 << 10;
 /// A longer line is an error, not an allocation.
@@ -388,7 +391,8 @@ pub struct SampleReader {
     layout: Layout,
     ctx: Ctx,
     buf: Vec<u8>,
-    /// Bytes read at a time: [`BLOCK_BYTES`], less for a small window.
+    /// Bytes parsed at a time: about [`BLOCK_ROWS`] rows, at most [`BLOCK_BYTES`], less for a
+    /// small window.
     block: usize,
     /// Start of unprocessed bytes in `buf`.
     pos: usize,
@@ -417,6 +421,8 @@ pub struct SampleReader {
     next_part: usize,
     /// Line number of each part's first line.
     part_line: Vec<u64>,
+    /// Lines parsed so far (for the block size).
+    rows_parsed: u64,
     /// Reordering (FNIRSI): the window of pending samples, a tie-breaking counter, the last
     /// time handed out, and a staging chunk.
     heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, u64, OrdF64)>>,
@@ -561,7 +567,7 @@ impl SampleReader {
             layout,
             ctx,
             buf: Vec::new(),
-            block: BLOCK_BYTES,
+            block: BLOCK_BYTES / 4,
             pos: 0,
             end: 0,
             eof: false,
@@ -577,6 +583,7 @@ impl SampleReader {
             n_parts: 0,
             next_part: 0,
             part_line: Vec::new(),
+            rows_parsed: 0,
             heap: std::collections::BinaryHeap::new(),
             seq: 0,
             last_emitted: f64::NEG_INFINITY,
@@ -691,11 +698,16 @@ impl SampleReader {
                 )
                 .at_line(self.line)
             };
-            let cut = if region.len() > BLOCK_BYTES + (64 << 10) {
-                // A mapped file: one block at a time.
-                match memchr::memrchr2(b'\n', b'\r', &region[..BLOCK_BYTES]) {
+            let cut = if region.len() > self.block + (64 << 10) {
+                // A mapped file (or a block shrunk to short rows): one block at a time, or one
+                // long line.
+                let lim = region.len().min(MAX_LINE_BYTES + 1);
+                match memchr::memrchr2(b'\n', b'\r', &region[..self.block]) {
                     Some(i) => i + 1,
-                    None => return Err(too_long()),
+                    None => match memchr::memchr2(b'\n', b'\r', &region[..lim]) {
+                        Some(i) => i + 1,
+                        None => return Err(too_long()),
+                    },
                 }
             } else if self.eof && self.window {
                 match memchr::memrchr2(b'\n', b'\r', region) {
@@ -712,8 +724,15 @@ impl SampleReader {
             };
             let ends_in_cr = region[cut - 1] == b'\r';
             let more_after = self.pos + cut < self.end || !self.eof;
+            let rows_before = self.rows_parsed;
             self.parse_region(cut);
             self.pos += cut;
+            // Size the next block to about BLOCK_ROWS rows of the length seen.
+            let rows = self.rows_parsed - rows_before;
+            if !self.window && rows >= 64 {
+                let per_row = cut as f64 / rows as f64;
+                self.block = ((BLOCK_ROWS as f64 * per_row) as usize).clamp(64 << 10, BLOCK_BYTES);
+            }
             if ends_in_cr && more_after {
                 self.skip_lf = true;
             }
@@ -835,6 +854,7 @@ impl SampleReader {
         for part in &self.parts[..n_parts] {
             self.part_line.push(line);
             line += part.lines;
+            self.rows_parsed += part.lines;
         }
         self.line = line;
         self.n_parts = n_parts;
