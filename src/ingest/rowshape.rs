@@ -379,36 +379,56 @@ mod x86 {
         let start_line = line;
         let n = data.len();
         let mut s = sh.list[0];
-        loop {
+        // Room for every row the rest of the part could hold; rows are written in place and
+        // the counters kept in registers, then stored once.
+        let min_len = sh.list.iter().map(|s| s.len).min().unwrap_or(1).max(1);
+        let room = (n - p) / min_len + 1;
+        out.time.reserve(room);
+        out.value.reserve(room);
+        let (time, value) = (
+            out.time.spare_capacity_mut(),
+            out.value.spare_capacity_mut(),
+        );
+        let slot0 = *out.slots;
+        let mut last_t = *out.last_t;
+        let mut k = 0usize;
+        while k < room {
             if p + s.reach > n || !matches(&s, data, p) {
                 // Another known shape?
-                let Some(k) = sh.list[1..]
+                let Some(j) = sh.list[1..]
                     .iter()
                     .position(|o| p + o.reach <= n && matches(o, data, p))
                 else {
                     break;
                 };
-                sh.list.swap(0, k + 1);
+                sh.list.swap(0, j + 1);
                 s = sh.list[0];
             }
-            let Some((t, v)) = convert(&s, &c, data, p, *out.slots as f64) else {
+            let Some((t, v)) = convert(&s, &c, data, p, (slot0 + k as u64) as f64) else {
                 break;
             };
             if s.time.is_some() {
-                if t < *out.last_t && !c.reorder {
+                if t < last_t && !c.reorder {
                     break;
                 }
-                *out.last_t = t;
+                last_t = t;
             }
-            if out.value.is_empty() {
-                *out.first_row_line = line;
-            }
-            *out.last_row_line = line;
-            *out.slots += 1;
-            out.time.push(t);
-            out.value.push(v);
-            line += 1;
+            time[k].write(t);
+            value[k].write(v);
+            k += 1;
             p += s.len;
+        }
+        line += k as u64;
+        if k > 0 {
+            if out.value.is_empty() {
+                *out.first_row_line = start_line;
+            }
+            *out.last_row_line = line - 1;
+            *out.slots += k as u64;
+            *out.last_t = last_t;
+            // SAFETY: the first `k` spare slots of both vectors were written above.
+            out.time.set_len(out.time.len() + k);
+            out.value.set_len(out.value.len() + k);
         }
         (p, line - start_line)
     }
