@@ -1586,6 +1586,19 @@ mod tests {
         let (rows, shaped) =
             same_with_and_without_shapes(four.as_bytes(), ctx(b',', 0, 2, 3, true));
         assert!(rows == 2000 && shaped > 1900, "{shaped}");
+        // Semicolons and decimal commas.
+        let comma: String = (0..2000)
+            .map(|k| {
+                format!("{:.3};{:.4}\n", k as f64 * 0.5, (k % 50) as f64 - 20.5).replace('.', ",")
+            })
+            .collect();
+        let c = Ctx {
+            decimal: b',',
+            decimal_comma: true,
+            ..ctx(b';', 0, 1, 2, true)
+        };
+        let (rows, shaped) = same_with_and_without_shapes(comma.as_bytes(), c);
+        assert!(rows == 2000 && shaped > 1900, "{shaped}");
         // An error (time going backwards) is found at the same line either way.
         let back = format!(
             "{}5.00000,1.00000\n{}",
