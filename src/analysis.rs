@@ -196,6 +196,20 @@ fn for_each_chunk(
     let mut reader = source.reader()?;
     let q = source.layout.quantity;
     let cal = *cal;
+    // A file of a block or less: no reader thread (starting one costs more than it saves).
+    if source.size() <= crate::ingest::reader::BLOCK_BYTES as u64 {
+        let mut chunk = Chunk::default();
+        while reader.next_chunk(&mut chunk)? {
+            cal.to_ma(q, &mut chunk.value);
+            f(&chunk.time_s, &chunk.value, &chunk.marker);
+        }
+        return Ok(PassStats {
+            rows: reader.rows(),
+            last_line: reader.last_data_line(),
+            empty_cells: reader.empty_cells,
+            first_empty_line: reader.first_empty_line,
+        });
+    }
     // A chunk is one part of a block (a few tens of thousands of samples); two blocks' worth
     // in flight let the parser start on the next block while `f` works through this one.
     let in_flight = 2 * reader.parts_per_block();

@@ -186,8 +186,12 @@ impl Head {
 }
 
 fn clean_line(bytes: &[u8]) -> String {
-    let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
-    let text = String::from_utf8_lossy(&kept).into_owned();
+    let text = if memchr::memchr(0, bytes).is_none() {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+        String::from_utf8_lossy(&kept).into_owned()
+    };
     text.strip_prefix('\u{feff}')
         .map(str::to_string)
         .unwrap_or(text)
