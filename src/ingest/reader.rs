@@ -1586,6 +1586,23 @@ mod tests {
         let (rows, shaped) =
             same_with_and_without_shapes(four.as_bytes(), ctx(b',', 0, 2, 3, true));
         assert!(rows == 2000 && shaped > 1900, "{shaped}");
+        // Scientific notation as Rigol and Keysight write it: negative times, signs that change
+        // slowly, two channels and a trailing comma; and `+` exponents.
+        let sci: String = (0..3000)
+            .map(|k| {
+                let t = (k as f64 - 1000.0) * 1e-6;
+                let a = (k as f64 / 300.0).sin();
+                format!("{t:.7e},{a:.5e},{:.5e},\n", -a * 40.0).replace("e-", "e-0")
+            })
+            .collect();
+        let (rows, shaped) = same_with_and_without_shapes(sci.as_bytes(), ctx(b',', 0, 1, 2, true));
+        assert!(rows == 3000 && shaped > 2700, "{shaped}");
+        let plus: String = (0..2000)
+            .map(|k| format!("+{:.6}E+00,{:.3}E-03\n", 1.0 + k as f64 * 1e-6, 31.5))
+            .collect();
+        let (rows, shaped) =
+            same_with_and_without_shapes(plus.as_bytes(), ctx(b',', 0, 1, 2, true));
+        assert!(rows == 2000 && shaped > 1900, "{shaped}");
         // Semicolons and decimal commas.
         let comma: String = (0..2000)
             .map(|k| {
@@ -1620,7 +1637,7 @@ mod tests {
         #[test]
         fn shapes_match_scalar_on_random_rows(
             segments in proptest::collection::vec(
-                (0u8..8, 1usize..200, 0u32..6, 0u32..9, proptest::bool::ANY, 0u64..1_000_000),
+                (0u8..12, 1usize..200, 0u32..6, 0u32..9, proptest::bool::ANY, 0u64..1_000_000),
                 1..12,
             ),
             cr in proptest::bool::ANY,
@@ -1640,6 +1657,10 @@ mod tests {
                         2 => format!("{t:.td$},{v:.vd$},{}", x % 3),
                         3 => format!("{t},{v}"),
                         4 => format!("{t:.td$},{v:e}"),
+                        8 => format!("{t:.td$e},{v:.vd$e}"),
+                        9 => format!("{:.6e},{:.5E}", t - 1e6, v * 1e-9),
+                        10 => format!("{t:.td$},{v:.vd$e}{}", ["", "0", "x"][(x % 3) as usize]),
+                        11 => format!("{t:+.td$},{v:+.vd$E}"),
                         5 => format!("{t:.td$},{v:.vd$}{}", ["", " ", "x", ";"][(x % 4) as usize]),
                         6 => format!("{t:.td$},{}", (x % 10_000_000_000_000_000)),
                         _ => format!("{t:.td$},-{v:.vd$}"),

@@ -10,8 +10,11 @@
 //! The scalar parser reads the first row of each layout; a shape is kept only if its reading of
 //! that row equals the scalar one bit for bit, and every value is correctly rounded (the same
 //! as the scalar path and fast-float2), so results do not depend on which path read a row.
-//! Anything else (exponents, quotes, `+` signs, more than 15 digits, rows over 64 bytes) is left
-//! to the scalar parser. Other architectures than x86-64 always take the scalar parser.
+//! Scientific notation (`-1.234560e-03`) is read too: the exponent's digits sit at fixed places
+//! and the mantissa is multiplied or divided by an exact power of ten (Clinger's fast path).
+//! Anything else (quotes, spaces, more than 15 mantissa digits or 3 exponent digits, rows over
+//! 64 bytes) is left to the scalar parser. Other architectures than x86-64
+//! always take the scalar parser.
 
 use super::reader::MAX_MAGNITUDE;
 
@@ -41,15 +44,34 @@ pub struct ShapeCtx {
 /// One numeric field: where to load it and how to gather its digits.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Field {
-    /// Offset from the row start of the field's first digit (after a `-`).
+    /// Offset from the row start of the field's first digit (after a sign).
     load: usize,
-    /// Byte shuffle: output byte j takes input byte `shuf[j]` (0x80: zero). The digits end up
-    /// right-aligned, most significant first.
+    /// Byte shuffle: output byte j takes input byte `shuf[j]` (0x80: zero). The mantissa's
+    /// digits end up right-aligned, most significant first.
     shuf: [u8; 16],
     /// 10^(digits after the decimal mark).
     div: f64,
+    /// Digits after the decimal mark.
+    frac: i32,
+    neg: bool,
+    exp: Option<Exp>,
+}
+
+/// The exponent of a field in scientific notation (`1.5e-03`): its digits' place and sign.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Exp {
+    /// Offset from the row start of the exponent's first digit.
+    at: usize,
+    /// 1 to 3 digits.
+    digits: usize,
     neg: bool,
 }
+
+/// Powers of ten exactly representable as f64.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// One row layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,6 +88,8 @@ struct Shape {
     digit_mask: [u16; 4],
     time: Option<Field>,
     value: Field,
+    /// A field is in scientific notation.
+    exponents: bool,
 }
 
 /// The shapes of one part, and whether to keep trying.
@@ -76,28 +100,49 @@ pub struct Shapes {
     pub enabled: bool,
 }
 
-/// A numeric field `-?d+(.d*)?` of at most 15 digits within `row[s..e]`; None otherwise.
+/// A numeric field `[+-]?d+(.d*)?([eE][+-]?d{1,3})?` with at most 15 mantissa digits within
+/// `row[s..e]`; None otherwise.
 fn field_shape(row: &[u8], s: usize, e: usize, decimal: u8) -> Option<Field> {
     let f = &row[s..e];
-    let neg = f.first() == Some(&b'-');
-    let body = &f[neg as usize..];
+    let (neg, sign) = match f.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let body = &f[sign..];
     let ki = body.iter().take_while(|b| b.is_ascii_digit()).count();
     if ki == 0 {
         return None;
     }
-    let kf = match body.get(ki) {
-        None => 0,
+    // The mantissa's length in bytes, and its digits after the mark.
+    let (mlen, kf) = match body.get(ki) {
         Some(&c) if c == decimal => {
             let kf = body[ki + 1..]
                 .iter()
                 .take_while(|b| b.is_ascii_digit())
                 .count();
-            if ki + 1 + kf != body.len() {
+            (ki + 1 + kf, kf)
+        }
+        _ => (ki, 0),
+    };
+    let exp = match &body[mlen..] {
+        [] => None,
+        [b'e' | b'E', rest @ ..] => {
+            let (eneg, digits) = match rest {
+                [b'-', d @ ..] => (true, d),
+                [b'+', d @ ..] => (false, d),
+                d => (false, d),
+            };
+            if !(1..=3).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            kf
+            Some(Exp {
+                at: e - digits.len(),
+                digits: digits.len(),
+                neg: eneg,
+            })
         }
-        Some(_) => return None,
+        _ => return None,
     };
     let k = ki + kf;
     if k > 15 {
@@ -109,10 +154,12 @@ fn field_shape(row: &[u8], s: usize, e: usize, decimal: u8) -> Option<Field> {
         *slot = if m < ki { m } else { m + 1 } as u8;
     }
     Some(Field {
-        load: s + neg as usize,
+        load: s + sign,
         shuf,
         div: 10f64.powi(kf as i32),
+        frac: kf as i32,
         neg,
+        exp,
     })
 }
 
@@ -170,6 +217,7 @@ impl Shape {
         let reach = (windows * 16)
             .max(value.load + 16)
             .max(time.map_or(0, |t| t.load + 16));
+        let exponents = value.exp.is_some() || time.is_some_and(|t| t.exp.is_some());
         Some(Shape {
             len,
             reach,
@@ -179,6 +227,7 @@ impl Shape {
             digit_mask,
             time,
             value,
+            exponents,
         })
     }
 }
@@ -349,11 +398,41 @@ mod x86 {
         let lo = _mm_cvtepi32_pd(_mm_srli_si128(f, 8));
         let mant = _mm_add_pd(_mm_mul_pd(hi, _mm_set1_pd(1e8)), lo);
         let (tdiv, tneg) = s.time.map_or((1.0, false), |f| (f.div, f.neg));
-        // One correctly rounded divide (exact operands), as the scalar parser.
-        let mut x = _mm_div_pd(mant, _mm_set_pd(s.value.div, tdiv));
         let sign = |neg: bool| if neg { -0.0 } else { 0.0 };
-        x = _mm_xor_pd(x, _mm_set_pd(sign(s.value.neg), sign(tneg)));
-        let (t0, v0) = (_mm_cvtsd_f64(x), _mm_cvtsd_f64(_mm_unpackhi_pd(x, x)));
+        let (t0, v0) = if s.exponents {
+            // Scientific notation: mantissa × or ÷ 10^|k|, k the exponent less the digits after
+            // the mark; exact operands, so correctly rounded (Clinger's fast path).
+            let scaled = |m: f64, f: &Field| -> Option<f64> {
+                let mut k = -f.frac;
+                if let Some(x) = f.exp {
+                    let mut e = 0i32;
+                    for j in 0..x.digits {
+                        e = e * 10 + (*base.add(x.at + j) - b'0') as i32;
+                    }
+                    k += if x.neg { -e } else { e };
+                }
+                let v = match k {
+                    0..=22 => m * POW10[k as usize],
+                    -22..=-1 => m / POW10[(-k) as usize],
+                    _ => return None,
+                };
+                Some(if f.neg { -v } else { v })
+            };
+            let (mt, mv) = (
+                _mm_cvtsd_f64(mant),
+                _mm_cvtsd_f64(_mm_unpackhi_pd(mant, mant)),
+            );
+            let t = match &s.time {
+                Some(f) => scaled(mt, f)?,
+                None => 0.0,
+            };
+            (t, scaled(mv, &s.value)?)
+        } else {
+            // One correctly rounded divide (exact operands), as the scalar parser.
+            let mut x = _mm_div_pd(mant, _mm_set_pd(s.value.div, tdiv));
+            x = _mm_xor_pd(x, _mm_set_pd(sign(s.value.neg), sign(tneg)));
+            (_mm_cvtsd_f64(x), _mm_cvtsd_f64(_mm_unpackhi_pd(x, x)))
+        };
         let t = if s.time.is_some() {
             t0 * c.time_scale + c.time_offset
         } else {
