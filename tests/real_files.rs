@@ -362,3 +362,36 @@ fn first_and_last_samples_of_every_real_file() {
         );
     }
 }
+
+/// The shape reader (SIMD) and the scalar parser read every real export to the same JSON (that
+/// the shape reader takes rows of such layouts is checked in the reader's unit tests).
+#[test]
+fn real_files_read_the_same_with_and_without_the_shape_reader() {
+    for (file, extra) in [
+        (
+            "dso-nano-v3_DATA16.CSV",
+            vec!["--sample-interval", "1ms", "--zero-px", "0"],
+        ),
+        ("rigol-ds1000z_2ch.csv", vec![]),
+        ("rigol-ds1000z_1ch_head3000.csv", vec![]),
+        ("rigol-ds1000e_2ch.csv", vec![]),
+        ("keysight-mso7034a_2ch.csv", vec![]),
+        ("tektronix-mdo4104c_head3000.csv", vec![]),
+        ("siglent-sds1202xe_head3000.csv", vec![]),
+        ("saleae-logic2-analog_head3000.csv", vec![]),
+        ("joulescope-ui_statistics.csv", vec![]),
+    ] {
+        let p = fixture(file);
+        let json = |simd: bool| {
+            let mut cmd = bin();
+            if !simd {
+                cmd.env("SHUNTSCOPE_NO_SIMD", "1");
+            }
+            cmd.args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"]);
+            cmd.args(&extra);
+            let out = cmd.output().unwrap();
+            (out.status.code(), out.stdout, out.stderr)
+        };
+        assert_eq!(json(true), json(false), "{file}");
+    }
+}
