@@ -344,7 +344,11 @@ pub fn analyze_file_with(
         let pass = for_each_chunk(&source, &cal, |t, i, _| survey.push(t, i))?;
         check_rows(&source, &pass)?;
     }
-    let interval_s = survey.median_interval_s();
+    // Implied time steps are known exactly (differences of computed time stamps are not).
+    let interval_s = match source.layout.time {
+        crate::ingest::TimeBase::Implied { interval_s, .. } => interval_s,
+        _ => survey.median_interval_s(),
+    };
     if interval_s <= 0.0 {
         return Err(Error::input(
             path,

@@ -99,7 +99,14 @@ pub fn parse_time_s(text: &str) -> Result<f64> {
             }
         }
     };
-    let s = value * scale;
+    // Divide by 10^k rather than multiply by 10^-k (not exact in binary): `10us` is then the
+    // double nearest 1e-5, as `1e-5` is.
+    let inv = (1.0 / scale).round();
+    let s = if scale < 1.0 && inv * scale == 1.0 {
+        value / inv
+    } else {
+        value * scale
+    };
     if !s.is_finite() {
         return Err(Error::usage(format!(
             "expected a finite time, found \"{text}\""
