@@ -1,9 +1,9 @@
 //! One trace from file to measured bursts: ingest → calibrate → detect, in two streaming passes
 //! (the first a survey for the baseline: the whole file when small, 16 windows of it when large).
 //!
-//! Memory: two 4 MiB blocks' worth of samples and the baseline reservoir (2 MB), whatever the
-//! file's length (32 MB peak RSS on a 349 MB trace and on a 2.2 GB one). Time: one read of a
-//! large file, plus 16 MiB.
+//! Memory: about three blocks of samples (a block is about 256 k rows) and the baseline
+//! reservoir (2 MB), whatever the file's length (32 MB peak RSS on a 349 MB trace and on a
+//! 2.2 GB one). Time: one read of a large file, plus 16 MiB.
 
 use crate::calibrate::Calibration;
 use crate::detect::{estimate_baseline, Burst, DetectParams, Detector, Gap, Survey};
@@ -184,6 +184,17 @@ struct PassStats {
     first_empty_line: u64,
 }
 
+impl PassStats {
+    fn of(reader: &SampleReader) -> PassStats {
+        PassStats {
+            rows: reader.rows(),
+            last_line: reader.last_data_line(),
+            empty_cells: reader.empty_cells,
+            first_empty_line: reader.first_empty_line,
+        }
+    }
+}
+
 /// Stream every sample of `source` through `f`, in mA, chunk by chunk. Reading and parsing run
 /// on another thread (and the rayon pool) while `f` works on the previous chunk; chunks are
 /// recycled, so memory stays at a few chunks.
@@ -203,12 +214,7 @@ fn for_each_chunk(
             cal.to_ma(q, &mut chunk.value);
             f(&chunk.time_s, &chunk.value, &chunk.marker);
         }
-        return Ok(PassStats {
-            rows: reader.rows(),
-            last_line: reader.last_data_line(),
-            empty_cells: reader.empty_cells,
-            first_empty_line: reader.first_empty_line,
-        });
+        return Ok(PassStats::of(&reader));
     }
     // A chunk is one part of a block (a few tens of thousands of samples); two blocks' worth
     // in flight let the parser start on the next block while `f` works through this one.
@@ -239,12 +245,7 @@ fn for_each_chunk(
         let reader = producer.join().map_err(|_| {
             Error::input(&source.path, "internal error: the reader thread failed")
         })??;
-        Ok(PassStats {
-            rows: reader.rows(),
-            last_line: reader.last_data_line(),
-            empty_cells: reader.empty_cells,
-            first_empty_line: reader.first_empty_line,
-        })
+        Ok(PassStats::of(&reader))
     })
 }
 

@@ -198,6 +198,24 @@ fn mapped_path_long_lines_and_short_rows() {
         })
         .collect();
     assert_eq!(errs[0], errs[1]);
+    // After two-byte rows (blocks shrink to about 512 kB), a 700 kB line is still a line: an
+    // error about its fields on its own line, not "longer than 1 MiB".
+    let mut bytes = "3\n".repeat(600_000).into_bytes();
+    bytes.extend(std::iter::repeat_n(b'7', 700 << 10));
+    bytes.extend(b"x\n3\n");
+    let p = dir.write("short-then-long.csv", &bytes);
+    let args = ["--sample-interval", "10us", "--unit", "mA"];
+    let errs: Vec<String> = [true, false]
+        .iter()
+        .map(|&mmap| {
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &args);
+            assert_eq!(code, Some(2), "{err}");
+            assert!(!err.contains("longer than"), "mmap {mmap}: {err}");
+            assert!(err.contains("600001"), "mmap {mmap}: {err}");
+            err
+        })
+        .collect();
+    assert_eq!(errs[0], errs[1]);
     // Two-byte rows (one value, implied time): blocks sized in rows, same numbers either way.
     let mut noise = Noise::new(5);
     let rows: String = (0..3_000_000)
@@ -212,7 +230,6 @@ fn mapped_path_long_lines_and_short_rows() {
         })
         .collect();
     let p = dir.write("short.csv", rows.as_bytes());
-    let args = ["--sample-interval", "10us", "--unit", "mA"];
     let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args);
     let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args);
     assert_eq!((code_m, code_r), (Some(0), Some(0)), "{err_m}");
