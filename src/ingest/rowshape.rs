@@ -16,7 +16,7 @@
 //! 64 bytes) is left to the scalar parser. Other architectures than x86-64
 //! always take the scalar parser.
 
-use super::reader::MAX_MAGNITUDE;
+use super::reader::{MAX_MAGNITUDE, POW10};
 
 /// Shapes kept per part; the most recently matched is tried first.
 const MAX_SHAPES: usize = 4;
@@ -66,12 +66,6 @@ struct Exp {
     digits: usize,
     neg: bool,
 }
-
-/// Powers of ten exactly representable as f64.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// One row layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -255,13 +249,6 @@ impl Shapes {
             failed: 0,
             enabled: true,
         })
-    }
-
-    /// Forget the shapes (a new part).
-    pub fn reset(&mut self) {
-        self.list.clear();
-        self.failed = 0;
-        self.enabled = true;
     }
 
     /// Read rows from `p` for as long as they match a known shape; returns where it stopped
