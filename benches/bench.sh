@@ -8,7 +8,8 @@
 # The trace: `time_s,voltage_v` at 100 kS/s, 170 mA idle on 0.47 ohm, 1.5 mV rms noise, a
 # 64 mA x 6 ms burst every second, the first one 80 ms. Needs GNU time (Debian package `time`)
 # for peak RSS. Besides `analyze` it times the scalar parser (SHUNTSCOPE_NO_SIMD=1), reading
-# instead of memory-mapping (--no-mmap) and one core (taskset), for comparison.
+# instead of memory-mapping (--no-mmap) and one core (taskset), for comparison. LAYOUTS=1 also
+# times other layouts (benches/layouts.py: PPK2, scientific notation, Rigol-like, shortest form).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-20000000}
@@ -73,6 +74,21 @@ measure batch_jobs1 "$bin" batch "$small" --out "$dir/report-j1" --force -q --pe
 measure batch_jobs2 "$bin" batch "$small" --out "$dir/report-j2" --force -q --period 0.25s --jobs 2
 awk -v a="$t_batch_jobs1" -v b="$t_batch_jobs2" 'BEGIN { printf "batch of 1000 files: 2 jobs are %.2fx faster than 1 (target 1.7x)\n", a / b }'
 bytes=$trace_bytes rows=$trace_rows
+# Other layouts (LAYOUTS=1): analyze with and without the shape reader.
+if [ -n "${LAYOUTS:-}" ] && command -v python3 > /dev/null; then
+  lrows=3000000
+  python3 benches/layouts.py "$dir/layouts" "$lrows"
+  for name in ppk2 sci rigol short; do
+    f="$dir/layouts/$name.csv"
+    cat "$f" > /dev/null
+    bytes=$(stat -L -c %s "$f") rows=$lrows
+    extra=()
+    [ "$name" = rigol ] && extra=(--value-col 2)
+    measure "layout_$name" "$bin" analyze "$f" -q -f json "${extra[@]}"
+    measure "layout_${name}_scalar" env SHUNTSCOPE_NO_SIMD=1 "$bin" analyze "$f" -q -f json "${extra[@]}"
+  done
+  bytes=$trace_bytes rows=$trace_rows
+fi
 py=""
 if command -v python3 > /dev/null; then
   if python3 -c "import pandas, numpy, polars" 2> /dev/null; then
