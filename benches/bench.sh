@@ -12,6 +12,10 @@
 # times other layouts (benches/layouts.py: PPK2, scientific notation, Rigol-like, shortest form).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/time ]; then
+  echo "bench.sh needs GNU time for peak RSS: apt-get install time" >&2
+  exit 2
+fi
 rows=${ROWS:-20000000}
 dir=target/bench
 mkdir -p "$dir"
