@@ -48,7 +48,7 @@ pub struct ExchangeRow {
     pub first_frame: u64,
     pub connection: Option<usize>,
     pub burst_index: Option<usize>,
-    /// Its share of the burst's excess charge (by time, see [`share`]), mA·ms.
+    /// Its share of the burst's excess charge: ∫(I − idle) dt over its stretch of the burst, mA·ms.
     pub excess_charge_ma_ms: Option<f64>,
     pub energy_mj: Option<f64>,
 }
