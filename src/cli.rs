@@ -193,7 +193,7 @@ pub struct IngestArgs {
     pub time_unit: Option<String>,
 
     /// Read files instead of memory-mapping them (files of 16 MB and more are mapped, which is
-    /// faster; a mapped file that another program shortens while it is read kills the process).
+    /// faster; a mapped file that another program shortens while it is read stops the run).
     #[arg(long)]
     pub no_mmap: bool,
 }

@@ -238,3 +238,40 @@ fn mapped_path_long_lines_and_short_rows() {
     assert_eq!(a["samples"], 3_000_000);
     assert_eq!(a["bursts"].as_array().unwrap().len(), 60);
 }
+
+/// A mapped file that another program shortens while it is read: one line naming the file and
+/// exit code 2, not a bare "Bus error" (Linux). The hook shortens the file right after mapping.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_file_shortened_while_read_is_a_clear_error() {
+    let text = trace();
+    let dir = TempDir::new();
+    let p = dir.write("shrinks.csv", text.as_bytes());
+    let out = bin()
+        .env("SHUNTSCOPE_MMAP_MIN_BYTES", "0")
+        .env("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")
+        .args(["analyze", p.to_str().unwrap(), "-q"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("shrinks.csv") && err.contains("shortened"),
+        "{err}"
+    );
+    assert!(err.contains("--no-mmap"), "{err}");
+    // Read instead of mapped, the hook does nothing and the file reads.
+    let p = dir.write("reads.csv", text.as_bytes());
+    let out = bin()
+        .env("SHUNTSCOPE_MMAP_MIN_BYTES", "0")
+        .env("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")
+        .args(["analyze", p.to_str().unwrap(), "-q", "--no-mmap"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,6 +8,7 @@
 pub mod dso_nano;
 pub mod header;
 pub mod known;
+pub mod mapguard;
 pub mod reader;
 pub mod rigol;
 pub mod rowshape;

@@ -385,6 +385,8 @@ impl Part {
 pub struct SampleReader {
     path: String,
     input: Box<dyn Read + Send>,
+    /// Turns a SIGBUS in the map into an error naming the file (dropped before the map).
+    _map_guard: Option<super::mapguard::Guard>,
     /// The whole file, when mapped (then `buf` is unused).
     map: Option<memmap2::Mmap>,
     /// Bytes at the start of the map already dropped from the mapping.
@@ -457,7 +459,7 @@ impl Ord for OrdF64 {
 impl SampleReader {
     /// Read `data`; errors name `path`, the file as the user gave it. With `mmap`, a file of
     /// at least [`MMAP_MIN_BYTES`] is memory-mapped (if another program shortens the file while
-    /// it is read, the process is killed by SIGBUS: `--no-mmap` reads it instead).
+    /// it is read, the run stops: see [`super::mapguard`]; `--no-mmap` reads it instead).
     pub fn open(
         path: &str,
         data: &std::path::Path,
@@ -485,7 +487,17 @@ impl SampleReader {
             None
         };
         let mut r = Self::from_input(path, layout, Box::new(file))?;
+        r._map_guard = map
+            .as_ref()
+            .map(|m| super::mapguard::register(m.as_ptr(), m.len(), path));
         r.map = map;
+        // A test hook: another program shortening the file while it is read.
+        if r.map.is_some() && std::env::var_os("SHUNTSCOPE_TEST_SHRINK_MAPPED").is_some() {
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .open(data)
+                .and_then(|f| f.set_len(size / 2));
+        }
         Ok(r)
     }
 
@@ -561,6 +573,7 @@ impl SampleReader {
         Ok(SampleReader {
             path: path.to_string(),
             input,
+            _map_guard: None,
             map: None,
             released: 0,
             skip_partial_line: false,
