@@ -2,8 +2,9 @@
 # Speed and memory of `shuntscope analyze` on a 20-million-row trace, and, when Python is
 # available, the same job in pandas+numpy and a Python polars read_csv, with the ratios.
 #
-#   benches/bench.sh            # generates target/bench/trace.csv (~350 MB) on first use
+#   benches/bench.sh            # generates target/bench/trace-ROWS.csv (~350 MB) on first use
 #   ROWS=2000000 benches/bench.sh   # a smaller trace
+#   RUNS=9 benches/bench.sh         # more runs per job (best and median are printed)
 #
 # The trace: `time_s,voltage_v` at 100 kS/s, 170 mA idle on 0.47 ohm, 1.5 mV rms noise, a
 # 64 mA x 6 ms burst every second, the first one 80 ms. Needs GNU time (Debian package `time`)
@@ -34,17 +35,21 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 echo "trace:   $trace, $rows rows, $mb MB"
 cat "$trace" > /dev/null   # into the page cache, as for every contender
 
-measure() { # name, command...: best wall time of 3 runs, and peak RSS
+measure() { # name, command...: best and median wall time of RUNS runs (default 3), peak RSS
   local name=$1; shift
-  local best="" rss=0
-  for _ in 1 2 3; do
+  local rss=0 walls=()
+  for _ in $(seq "${RUNS:-3}"); do
     local out
     out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 )
-    local wall=${out% *} kb=${out#* }
-    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall; fi
+    walls+=("${out% *}")
+    local kb=${out#* }
     [ "$kb" -gt "$rss" ] && rss=$kb
   done
-  printf '%-28s %7.3f s  %8.1f MB/s  %6.1f M rows/s  peak RSS %6.1f MB\n' "$name" "$best" \
+  local best median
+  best=$(printf '%s\n' "${walls[@]}" | sort -g | head -1)
+  median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  printf '%-28s %7.3f s (median %.3f)  %8.1f MB/s  %6.1f M rows/s  peak RSS %6.1f MB\n' "$name" \
+    "$best" "$median" \
     "$(awk -v b="$bytes" -v t="$best" 'BEGIN { print b / 1e6 / t }')" \
     "$(awk -v r="$rows" -v t="$best" 'BEGIN { print r / 1e6 / t }')" \
     "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
