@@ -144,11 +144,17 @@ fn sampled_survey_path_agrees_with_reference() {
     assert!((f(&a["baseline_ma"]) - f(&full["baseline_ma"])).abs() < 0.05 * f(&full["noise_ma"]));
 }
 
-/// Run `analyze` on `path` with the file memory-mapped (`mmap`) or read; (exit code, stdout,
-/// stderr).
-fn analyze_with(path: &str, mmap: bool, extra: &[&str]) -> (Option<i32>, String, String) {
+/// Run `analyze` on `path` with the file memory-mapped (`mmap`, whatever its size) or read,
+/// with extra arguments and environment; (exit code, stdout, stderr).
+fn analyze_with(
+    path: &str,
+    mmap: bool,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
     let mut cmd = bin();
     cmd.env("SHUNTSCOPE_MMAP_MIN_BYTES", "0");
+    cmd.envs(env.iter().copied());
     cmd.args(["analyze", path, "-f", "json", "-q"]);
     cmd.args(extra);
     if !mmap {
@@ -177,7 +183,7 @@ fn mapped_path_long_lines_and_short_rows() {
     bytes.extend(b"\n1.00000,170.00\n");
     let p = dir.write("overlong.csv", &bytes);
     for mmap in [true, false] {
-        let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
+        let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[], &[]);
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains("line is longer than 1 MiB"), "{err}");
         assert!(err.contains("100002"), "mmap {mmap}: {err}");
@@ -191,7 +197,7 @@ fn mapped_path_long_lines_and_short_rows() {
     let errs: Vec<String> = [true, false]
         .iter()
         .map(|&mmap| {
-            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[], &[]);
             assert_eq!(code, Some(2), "{err}");
             assert!(err.contains("100002"), "mmap {mmap}: {err}");
             err
@@ -208,7 +214,7 @@ fn mapped_path_long_lines_and_short_rows() {
     let errs: Vec<String> = [true, false]
         .iter()
         .map(|&mmap| {
-            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &args);
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &args, &[]);
             assert_eq!(code, Some(2), "{err}");
             assert!(!err.contains("longer than"), "mmap {mmap}: {err}");
             assert!(err.contains("600001"), "mmap {mmap}: {err}");
@@ -230,8 +236,8 @@ fn mapped_path_long_lines_and_short_rows() {
         })
         .collect();
     let p = dir.write("short.csv", rows.as_bytes());
-    let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args);
-    let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args);
+    let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args, &[]);
+    let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args, &[]);
     assert_eq!((code_m, code_r), (Some(0), Some(0)), "{err_m}");
     assert_eq!(out_m, out_r);
     let a: serde_json::Value = serde_json::from_str(&out_m).unwrap();
@@ -246,15 +252,10 @@ fn mapped_path_long_lines_and_short_rows() {
 fn a_mapped_file_shortened_while_read_is_a_clear_error() {
     let text = trace();
     let dir = TempDir::new();
+    let shrink = [("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")];
     let p = dir.write("shrinks.csv", text.as_bytes());
-    let out = bin()
-        .env("SHUNTSCOPE_MMAP_MIN_BYTES", "0")
-        .env("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")
-        .args(["analyze", p.to_str().unwrap(), "-q"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, _, err) = analyze_with(p.to_str().unwrap(), true, &[], &shrink);
+    assert_eq!(code, Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("shrinks.csv") && err.contains("shortened"),
@@ -263,15 +264,6 @@ fn a_mapped_file_shortened_while_read_is_a_clear_error() {
     assert!(err.contains("--no-mmap"), "{err}");
     // Read instead of mapped, the hook does nothing and the file reads.
     let p = dir.write("reads.csv", text.as_bytes());
-    let out = bin()
-        .env("SHUNTSCOPE_MMAP_MIN_BYTES", "0")
-        .env("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")
-        .args(["analyze", p.to_str().unwrap(), "-q", "--no-mmap"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = analyze_with(p.to_str().unwrap(), false, &[], &shrink);
+    assert_eq!(code, Some(0), "{err}");
 }
