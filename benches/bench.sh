@@ -8,7 +8,7 @@
 #
 # The trace: `time_s,voltage_v` at 100 kS/s, 170 mA idle on 0.47 ohm, 1.5 mV rms noise, a
 # 64 mA x 6 ms burst every second, the first one 80 ms. Needs GNU time (Debian package `time`)
-# for peak RSS. Besides `analyze` it times the scalar parser (SHUNTSCOPE_NO_SIMD=1), reading
+# for peak RSS. Besides `analyze` it times the scalar parser (--no-simd), reading
 # instead of memory-mapping (--no-mmap) and one core (taskset), for comparison. LAYOUTS=1 also
 # times other layouts (benches/layouts.py: PPK2, scientific notation, Rigol-like, shortest form).
 set -euo pipefail
@@ -58,7 +58,7 @@ measure() { # name, command...: best and median wall time of RUNS runs (default 
 
 measure analyze "$bin" analyze "$trace" -q -f json
 # The same job by slower routes, to show what each part of the fast path buys.
-measure analyze_scalar env SHUNTSCOPE_NO_SIMD=1 "$bin" analyze "$trace" -q -f json
+measure analyze_scalar "$bin" analyze "$trace" -q -f json --no-simd
 measure analyze_no_mmap "$bin" analyze "$trace" -q -f json --no-mmap
 if command -v taskset > /dev/null; then
   measure analyze_one_core taskset -c 0 "$bin" analyze "$trace" -q -f json
@@ -94,7 +94,7 @@ if [ -n "${LAYOUTS:-}" ] && command -v python3 > /dev/null; then
     extra=()
     [ "$name" = rigol ] && extra=(--value-col 2)
     measure "layout_$name" "$bin" analyze "$f" -q -f json "${extra[@]}"
-    measure "layout_${name}_scalar" env SHUNTSCOPE_NO_SIMD=1 "$bin" analyze "$f" -q -f json "${extra[@]}"
+    measure "layout_${name}_scalar" "$bin" analyze "$f" -q -f json --no-simd "${extra[@]}"
   done
   bytes=$trace_bytes rows=$trace_rows
 fi

@@ -6,69 +6,96 @@
 //! 2.2 GB one). Time: one read of a large file, plus 16 MiB.
 
 use crate::calibrate::Calibration;
-use crate::detect::{estimate_baseline, Burst, DetectParams, Detector, Gap, Survey};
+use crate::detect::{
+    estimate_baseline, BaselineEstimate, Burst, DetectParams, Detector, Gap, Survey,
+};
 use crate::error::{Error, Result};
 use crate::ingest::reader::SampleReader;
-use crate::ingest::{IngestOptions, Source};
+use crate::ingest::Source;
+use crate::settings::Settings;
 use crate::trace::{Chunk, Quantity, TraceInfo};
 use crate::units::fmt_duration;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Everything `analyze` needs besides the file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct AnalyzeOptions {
-    pub ingest: IngestOptions,
-    pub calibration: Calibration,
-    /// Fixed baseline in mA instead of the estimate.
-    pub baseline_ma: Option<f64>,
-    /// Burst trigger level above the baseline in mA instead of 6 × noise.
-    pub threshold_ma: Option<f64>,
-    pub min_burst_ms: f64,
-    pub merge_gap_ms: f64,
-    /// Supply voltage for energy, V.
-    pub supply_v: f64,
-    /// A time step longer than this many median steps is a gap.
-    pub gap_factor: f64,
-    /// A marker column is high at or above this value.
-    #[serde(default = "half")]
-    pub marker_threshold: f64,
+/// What a warning is about; serialised as its kebab-case name (`few-samples`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningCode {
+    FewSamples,
+    Gap,
+    IrregularSampling,
+    RepeatedTime,
+    CutBurst,
+    NoBursts,
+    Assumption,
+    BaselineUnsure,
+    EmptyCells,
+    Clipping,
+    BaselineDrift,
+    CoarseQuantisation,
+    /// From the packet capture.
+    Pcap,
 }
 
-fn half() -> f64 {
-    0.5
-}
-
-impl Default for AnalyzeOptions {
-    fn default() -> Self {
-        AnalyzeOptions {
-            ingest: IngestOptions::default(),
-            calibration: Calibration::default(),
-            baseline_ma: None,
-            threshold_ma: None,
-            min_burst_ms: 0.0,
-            merge_gap_ms: 0.0,
-            supply_v: 5.0,
-            gap_factor: 3.0,
-            marker_threshold: 0.5,
+impl WarningCode {
+    /// The stable name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningCode::FewSamples => "few-samples",
+            WarningCode::Gap => "gap",
+            WarningCode::IrregularSampling => "irregular-sampling",
+            WarningCode::RepeatedTime => "repeated-time",
+            WarningCode::CutBurst => "cut-burst",
+            WarningCode::NoBursts => "no-bursts",
+            WarningCode::Assumption => "assumption",
+            WarningCode::BaselineUnsure => "baseline-unsure",
+            WarningCode::EmptyCells => "empty-cells",
+            WarningCode::Clipping => "clipping",
+            WarningCode::BaselineDrift => "baseline-drift",
+            WarningCode::CoarseQuantisation => "coarse-quantisation",
+            WarningCode::Pcap => "pcap",
         }
     }
 }
 
+impl std::fmt::Display for WarningCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// A measurement-quality or interpretation warning, with its numbers in the message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Warning {
-    /// Stable identifier: `few-samples`, `gap`, `irregular-sampling`, `repeated-time`,
-    /// `cut-burst`, `no-bursts`, `assumption`, `baseline-unsure`, `empty-cells`, `clipping`,
-    /// `baseline-drift`, `coarse-quantisation`.
-    pub code: &'static str,
+    pub code: WarningCode,
     pub message: String,
     /// The burst concerned, if one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<usize>,
 }
 
+impl Warning {
+    fn new(code: WarningCode, message: String) -> Warning {
+        Warning {
+            code,
+            message,
+            burst: None,
+        }
+    }
+}
+
+/// Where the baseline came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineSource {
+    /// Estimated from the trace.
+    Auto,
+    /// `--baseline-ma`.
+    Given,
+}
+
 /// Whole-trace totals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Totals {
     /// Last time stamp minus first, s.
     pub duration_s: f64,
@@ -89,8 +116,9 @@ pub struct Totals {
     pub dropped_short: u64,
 }
 
-/// The result of analysing one trace. Field names are a contract (see the README).
-#[derive(Debug, Clone, Serialize)]
+/// The result of running the pipeline on one trace. Field names are a contract (see the
+/// README); it round-trips through JSON (report.json stores it as it is).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Analysis {
     pub file: String,
     pub format: String,
@@ -101,8 +129,7 @@ pub struct Analysis {
     /// Time stamp of the first sample, s.
     pub first_time_s: f64,
     pub baseline_ma: f64,
-    /// `auto` (estimated) or `given` (--baseline-ma).
-    pub baseline_source: &'static str,
+    pub baseline_source: BaselineSource,
     pub noise_ma: f64,
     /// Burst trigger level above the baseline, mA.
     pub threshold_ma: f64,
@@ -116,13 +143,28 @@ pub struct Analysis {
     pub bursts: Vec<Burst>,
     pub gaps: Vec<Gap>,
     /// Times of the marker column's rising edges, s (when a marker column was read).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marker_edges_s: Vec<f64>,
     pub totals: Totals,
     pub warnings: Vec<Warning>,
     /// The packet capture's exchanges and their costs (`--pcap`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcap: Option<crate::attribute::pcap::PcapReport>,
+    /// The bursts labelled as events (schedule, events file, marker column or capture).
+    #[serde(default)]
+    pub attribution: crate::attribute::Attribution,
+    /// Down-sampled excerpts of the first events (for galleries), when asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excerpts: Vec<Excerpt>,
+}
+
+/// The current around one event, down-sampled to min/max columns, for a gallery panel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Excerpt {
+    /// The event's index in `attribution.events`.
+    pub event: usize,
+    /// Columns of (time s, lowest mA, highest mA), trace clock.
+    pub columns: Vec<[f64; 3]>,
 }
 
 impl Analysis {
@@ -137,41 +179,15 @@ impl Analysis {
     }
 }
 
-/// The packet capture's report for an analysed trace: exchanges aligned and tied to bursts,
-/// and each exchange's charge integrated on the trace's samples (a second pass; from standard
-/// input, which cannot be read twice, the time-share split stays).
-pub fn pcap_report(
-    a: &Analysis,
-    opts: &AnalyzeOptions,
-    o: &crate::attribute::pcap::PcapOptions,
-) -> Result<crate::attribute::pcap::PcapReport> {
-    use crate::attribute::pcap::{attribute_pcap, integrate};
-    let mut r = attribute_pcap(&a.bursts, o)?;
-    if a.file != "-" {
-        let max_step_s = a.sample_interval_s * opts.gap_factor;
-        integrate(
-            &mut r,
-            &a.bursts,
-            a.baseline_ma,
-            a.supply_v,
-            max_step_s,
-            |f| stream_file(&a.file, opts, f),
-        )?;
-    }
-    Ok(r)
-}
-
 /// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
-pub fn stream_file(path: &str, opts: &AnalyzeOptions, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
-    let source = Source::open(path, &opts.ingest)?;
+pub fn stream_file(path: &str, s: &Settings, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
+    let source = Source::open(path, &s.ingest)?;
     let mut f = f;
-    for_each_chunk(&source, &opts.calibration, |t, i, _| f(t, i)).map(|_| ())
+    for_each_chunk(&source, &s.calibration, |t, i, _| f(t, i)).map(|_| ())
 }
 
-/// Stream every sample of `source` through `f`, in mA, chunk by chunk.
-/// Files larger than this are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
+/// Files larger than [`crate::settings::DetectSettings::survey_full_bytes`] are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
 /// spread over the file instead of a full first pass.
-pub const SURVEY_FULL_BYTES: u64 = 64 << 20;
 pub const SURVEY_WINDOWS: u64 = 16;
 pub const SURVEY_WINDOW_BYTES: u64 = 1 << 20;
 
@@ -307,113 +323,65 @@ fn survey_windows(source: &Source, cal: &Calibration, size: u64) -> Survey {
     survey
 }
 
-/// Analyse one file. Errors name the file (and line and column where there is one).
-pub fn analyze_file(path: &str, opts: &AnalyzeOptions) -> Result<Analysis> {
-    analyze_file_with(path, opts, &mut |_, _| {})
+/// Ingest, calibrate and detect one file (no labelling: see [`crate::pipeline::run_file`]).
+/// Errors name the file (and line and column where there is one).
+pub fn analyze_file(path: &str, settings: &Settings) -> Result<Analysis> {
+    analyze_file_with(path, settings, &mut |_, _| {})
 }
 
-/// [`analyze_file`], also showing every sample (time in s, current in mA) of the detection pass
-/// to `observe`: a plot's envelope is built in the same pass, at no extra read.
-pub fn analyze_file_with(
-    path: &str,
-    opts: &AnalyzeOptions,
-    observe: &mut dyn FnMut(&[f64], &[f64]),
-) -> Result<Analysis> {
-    opts.calibration.validate()?;
-    if !(opts.supply_v.is_finite() && opts.supply_v > 0.0) {
-        return Err(Error::usage(
-            "--supply-v must be a positive number of volts",
-        ));
-    }
-    let source = Source::open(path, &opts.ingest)?;
-    let cal = opts.calibration;
-
-    // Pass 1, the survey: the whole file when small, windows spread over it when large.
+/// Pass 1, the survey: the whole file when small, windows spread over it when large.
+fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
+    let cal = settings.calibration;
     let size = source.size();
-    // The limit can be lowered through the environment, for tests of the sampled survey.
-    let full_limit = std::env::var("SHUNTSCOPE_SURVEY_FULL_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(SURVEY_FULL_BYTES);
-    let mut survey = if size > full_limit {
-        survey_windows(&source, &cal, size)
+    let mut survey = if size > settings.detect.survey_full_bytes {
+        survey_windows(source, &cal, size)
     } else {
         Survey::default()
     };
     if survey.samples < 2 {
         survey = Survey::default();
-        let pass = for_each_chunk(&source, &cal, |t, i, _| survey.push(t, i))?;
-        check_rows(&source, &pass)?;
+        let pass = for_each_chunk(source, &cal, |t, i, _| survey.push(t, i))?;
+        check_rows(source, &pass)?;
     }
-    // Implied time steps are known exactly (differences of computed time stamps are not).
-    let interval_s = match source.layout.time {
-        crate::ingest::TimeBase::Implied { interval_s, .. } => interval_s,
-        _ => survey.median_interval_s(),
-    };
-    if interval_s <= 0.0 {
-        return Err(Error::input(
-            path,
-            "the median time step is zero: most time stamps repeat (a stuck time column, as PyMonsoon writes): give --sample-interval to ignore it",
-        ));
-    }
+    Ok(survey)
+}
 
-    // Baseline, noise and thresholds.
-    let est = estimate_baseline(survey.reservoir());
-    let (baseline_ma, baseline_source) = match opts.baseline_ma {
-        Some(b) => (b, "given"),
-        None => (est.baseline_ma, "auto"),
+/// The detector's levels: the baseline (given or estimated), the trigger level (given, or
+/// 6 × noise and at least 3 ADC steps) and the release level (0.4 × trigger).
+fn levels(
+    settings: &Settings,
+    est: &BaselineEstimate,
+    interval_s: f64,
+) -> (DetectParams, BaselineSource) {
+    let d = &settings.detect;
+    let (baseline_ma, source) = match d.baseline_ma {
+        Some(b) => (b, BaselineSource::Given),
+        None => (est.baseline_ma, BaselineSource::Auto),
     };
     let q = est.quantisation_ma.unwrap_or(0.0);
     let floor = 1e-9 * baseline_ma.abs().max(1e-3);
-    let threshold_ma = match opts.threshold_ma {
-        Some(t) if t > 0.0 && t.is_finite() => t,
-        Some(t) => {
-            return Err(Error::usage(format!(
-                "--threshold-ma must be positive (an excess above the baseline), found {t}"
-            )))
-        }
-        None => (6.0 * est.noise_ma).max(3.0 * q).max(floor),
-    };
-    let release_ma = 0.4 * threshold_ma;
+    let threshold_ma = d
+        .threshold_ma
+        .unwrap_or_else(|| (6.0 * est.noise_ma).max(3.0 * q).max(floor));
     let params = DetectParams {
         baseline_ma,
         threshold_ma,
-        release_ma,
-        merge_gap_s: opts.merge_gap_ms.max(0.0) / 1e3,
-        min_burst_s: opts.min_burst_ms.max(0.0) / 1e3,
-        gap_s: opts.gap_factor * interval_s,
+        release_ma: 0.4 * threshold_ma,
+        merge_gap_s: d.merge_gap_ms.max(0.0) / 1e3,
+        min_burst_s: d.min_burst_ms.max(0.0) / 1e3,
+        gap_s: d.gap_factor * interval_s,
         interval_s,
         noise_ma: est.noise_ma,
         settle_samples: crate::detect::settle_samples(interval_s),
     };
+    (params, source)
+}
 
-    // Pass 2: detect and integrate.
-    let mut det = Detector::new(params);
-    let mut marker_edges_s = Vec::new();
-    let mut marker_high = None::<bool>;
-    let pass = for_each_chunk(&source, &cal, |t, i, m| {
-        det.push(t, i);
-        observe(t, i);
-        // Rising edges of the marker column start events.
-        for (&tk, &mk) in t.iter().zip(m) {
-            let high = mk >= opts.marker_threshold;
-            if high && marker_high == Some(false) {
-                marker_edges_s.push(tk);
-            }
-            marker_high = Some(high);
-        }
-    })?;
-    check_rows(&source, &pass)?;
-    let det = det.finish();
-    let rows = pass.rows;
-
-    let mut bursts = det.bursts.clone();
-    for b in &mut bursts {
-        b.energy_mj = b.excess_charge_ma_ms * opts.supply_v / 1e3;
-    }
+/// Whole-trace totals from the detector and the bursts.
+fn totals(det: &Detector, bursts: &[Burst]) -> Totals {
     let charge_ma_ms = det.charge_mas * 1e3;
     let burst_excess: f64 = bursts.iter().map(|b| b.excess_charge_ma_ms).sum();
-    let totals = Totals {
+    Totals {
         duration_s: det.last_time_s - det.first_time_s,
         covered_s: det.covered_s,
         mean_ma: if det.covered_s > 0.0 {
@@ -431,10 +399,69 @@ pub fn analyze_file_with(
         bursts: bursts.len(),
         burst_energy_mj: bursts.iter().map(|b| b.energy_mj).sum(),
         dropped_short: det.dropped_short,
-    };
+    }
+}
 
+/// [`analyze_file`], also showing every sample (time in s, current in mA) of the detection pass
+/// to `observe`: a plot's envelope is built in the same pass, at no extra read.
+pub fn analyze_file_with(
+    path: &str,
+    settings: &Settings,
+    observe: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<Analysis> {
+    settings.validate()?;
+    let source = Source::open(path, &settings.ingest)?;
+    let cal = settings.calibration;
+    let survey = survey(&source, settings)?;
+    // Implied time steps are known exactly (differences of computed time stamps are not).
+    let interval_s = match source.layout.time {
+        crate::ingest::TimeBase::Implied { interval_s, .. } => interval_s,
+        _ => survey.median_interval_s(),
+    };
+    if interval_s <= 0.0 {
+        return Err(Error::input(
+            path,
+            "the median time step is zero: most time stamps repeat (a stuck time column, as PyMonsoon writes): give --sample-interval to ignore it",
+        ));
+    }
+    let est = estimate_baseline(survey.reservoir());
+    let (params, baseline_source) = levels(settings, &est, interval_s);
+
+    // Pass 2: detect and integrate; rising edges of the marker column start events.
+    let mut det = Detector::new(params);
+    let mut marker_edges_s = Vec::new();
+    let mut marker_high = None::<bool>;
+    let marker_threshold = settings.labels.marker_threshold;
+    let pass = for_each_chunk(&source, &cal, |t, i, m| {
+        det.push(t, i);
+        observe(t, i);
+        for (&tk, &mk) in t.iter().zip(m) {
+            let high = mk >= marker_threshold;
+            if high && marker_high == Some(false) {
+                marker_edges_s.push(tk);
+            }
+            marker_high = Some(high);
+        }
+    })?;
+    check_rows(&source, &pass)?;
+    let det = det.finish();
+
+    let supply_v = settings.detect.supply_v;
+    let mut bursts = det.bursts.clone();
+    for b in &mut bursts {
+        b.energy_mj = b.excess_charge_ma_ms * supply_v / 1e3;
+    }
+    let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
     let info = source.info();
-    let mut warnings = diagnose(&info, &bursts, &det, &est, interval_s, rows, threshold_ma);
+    let mut warnings = diagnose(
+        &info,
+        &bursts,
+        &det,
+        &est,
+        interval_s,
+        pass.rows,
+        threshold_ma,
+    );
     warnings.extend(quality(
         survey.reservoir(),
         &est,
@@ -443,38 +470,39 @@ pub fn analyze_file_with(
         &bursts,
     ));
     if pass.empty_cells > 0 {
-        warnings.push(Warning {
-            code: "empty-cells",
-            message: format!(
+        warnings.push(Warning::new(
+            WarningCode::EmptyCells,
+            format!(
                 "{} rows with an empty value cell skipped as missing samples, the first on line {}",
                 pass.empty_cells, pass.first_empty_line
             ),
-            burst: None,
-        });
+        ));
     }
     Ok(Analysis {
         file: path.to_string(),
         format: info.format.clone(),
         quantity: info.quantity,
-        samples: rows,
+        samples: pass.rows,
         sample_interval_s: interval_s,
         first_time_s: det.first_time_s,
         baseline_ma,
         baseline_source,
         noise_ma: est.noise_ma,
         threshold_ma,
-        release_ma,
+        release_ma: params.release_ma,
         quantisation_ma: est.quantisation_ma,
-        supply_v: opts.supply_v,
+        supply_v,
         calibration: cal,
         calibration_text: cal.describe(info.quantity),
         input: info,
+        totals: totals(&det, &bursts),
         bursts,
         gaps: det.gaps.clone(),
         marker_edges_s,
-        totals,
         warnings,
         pcap: None,
+        attribution: Default::default(),
+        excerpts: Vec::new(),
     })
 }
 
@@ -482,7 +510,7 @@ pub fn analyze_file_with(
 /// the trace): clipping at the rails, baseline drift, ADC steps large against the bursts.
 fn quality(
     values: &[f64],
-    est: &crate::detect::BaselineEstimate,
+    est: &BaselineEstimate,
     baseline_ma: f64,
     threshold_ma: f64,
     bursts: &[Burst],
@@ -501,7 +529,7 @@ fn quality(
         .count();
     if max > baseline_ma + threshold_ma && at_max >= 10 && at_max * 50 >= above {
         w.push(Warning {
-            code: "clipping",
+            code: WarningCode::Clipping,
             message: format!(
                 "{:.1}% of the burst samples sit at exactly {max:.4} mA, the largest value: the ADC or the channel's range probably clipped, so bursts are underestimated; widen the vertical range (V/div) or lower the gain",
                 100.0 * at_max as f64 / above.max(1) as f64
@@ -516,7 +544,7 @@ fn quality(
             .is_some_and(|q| (baseline_ma - min).abs() <= 2.0 * q)
     {
         w.push(Warning {
-            code: "clipping",
+            code: WarningCode::Clipping,
             message: format!(
                 "{:.1}% of all samples sit at exactly {min:.4} mA, the smallest value: the idle current is probably clipped at the bottom of the range, so the baseline is wrong; move the trace up (offset) or widen the range",
                 100.0 * at_min as f64 / values.len() as f64
@@ -545,7 +573,7 @@ fn quality(
         if drift > sigma && drift > 0.005 * baseline_ma.abs() {
             let (first, last) = (tenths[0], tenths[tenths.len() - 1]);
             w.push(Warning {
-                code: "baseline-drift",
+                code: WarningCode::BaselineDrift,
                 message: format!(
                     "the idle current drifts by {drift:.3} mA ({:.1}%) across the capture (first tenth {first:.3} mA, last {last:.3} mA): each burst's excess charge is off by up to {drift:.3} mA × its duration; let the device warm up, or give --baseline-ma per segment",
                     100.0 * drift / baseline_ma.abs().max(1e-12)
@@ -560,7 +588,7 @@ fn quality(
         let median = h[h.len() / 2];
         if median > 0.0 && q > 0.05 * median {
             w.push(Warning {
-                code: "coarse-quantisation",
+                code: WarningCode::CoarseQuantisation,
                 message: format!(
                     "the ADC step, {q:.3} mA, is {:.0}% of the median burst height ({median:.2} mA): use a smaller V/div or a sense amplifier so that a burst spans at least 20 steps",
                     100.0 * q / median
@@ -590,7 +618,7 @@ fn diagnose(
     info: &TraceInfo,
     bursts: &[Burst],
     det: &Detector,
-    est: &crate::detect::BaselineEstimate,
+    est: &BaselineEstimate,
     interval_s: f64,
     rows: u64,
     threshold_ma: f64,
@@ -598,7 +626,7 @@ fn diagnose(
     let mut w = Vec::new();
     for a in &info.assumptions {
         w.push(Warning {
-            code: "assumption",
+            code: WarningCode::Assumption,
             message: a.clone(),
             burst: None,
         });
@@ -609,7 +637,7 @@ fn diagnose(
         if body_samples < MIN_GOOD_SAMPLES as f64 {
             let rate = 20.0 / (b.width_ms / 1e3).max(interval_s);
             w.push(Warning {
-                code: "few-samples",
+                code: WarningCode::FewSamples,
                 message: format!(
                     "burst {} is {:.3} ms wide, only {:.1} samples at {} per sample: its charge may be off by tens of percent; sample at ≥ {} to measure it within a few percent",
                     b.index,
@@ -623,7 +651,7 @@ fn diagnose(
         }
         if b.cut_start || b.cut_end {
             w.push(Warning {
-                code: "cut-burst",
+                code: WarningCode::CutBurst,
                 message: format!(
                     "burst {} is cut by the {} of the trace or by a gap: its charge is a lower bound",
                     b.index,
@@ -637,7 +665,7 @@ fn diagnose(
         let total: f64 = det.gaps.iter().map(|g| g.end_s - g.start_s).sum();
         let g = det.gaps[0];
         w.push(Warning {
-            code: "gap",
+            code: WarningCode::Gap,
             message: format!(
                 "{} gap(s) in time (steps over 3× the median {}), {} in all, not integrated across; the first from {} s to {} s",
                 det.gaps.len(),
@@ -652,7 +680,7 @@ fn diagnose(
     let steps = rows.saturating_sub(1).max(1);
     if det.irregular_steps as f64 > 0.01 * steps as f64 {
         w.push(Warning {
-            code: "irregular-sampling",
+            code: WarningCode::IrregularSampling,
             message: format!(
                 "{} of {} time steps ({:.1}%) differ from the median {} by more than 1% (jitter, or a change of sample rate): integration uses the real time stamps",
                 det.irregular_steps,
@@ -665,7 +693,7 @@ fn diagnose(
     }
     if det.repeated_times > 0 {
         w.push(Warning {
-            code: "repeated-time",
+            code: WarningCode::RepeatedTime,
             message: format!(
                 "{} samples repeat the time stamp before them: the time column may be too coarse",
                 det.repeated_times
@@ -675,7 +703,7 @@ fn diagnose(
     }
     if est.quiet_share < 0.5 {
         w.push(Warning {
-            code: "baseline-unsure",
+            code: WarningCode::BaselineUnsure,
             message: format!(
                 "only {:.0}% of the samples sit near the estimated baseline: the trace may have no quiet stretch; consider --baseline-ma",
                 100.0 * est.quiet_share
@@ -685,7 +713,7 @@ fn diagnose(
     }
     if bursts.is_empty() {
         w.push(Warning {
-            code: "no-bursts",
+            code: WarningCode::NoBursts,
             message: format!(
                 "no burst rose {threshold_ma:.4} mA above the baseline: lower --threshold-ma if you expected some"
             ),

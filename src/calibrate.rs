@@ -5,7 +5,7 @@ use crate::trace::Quantity;
 use serde::Serialize;
 
 /// The shunt and its front end.
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Calibration {
     /// Shunt resistance in ohms (default 0.47 Ω, the seed's shunt).
     pub shunt_ohms: f64,

@@ -1,7 +1,10 @@
-//! Command-line definitions (clap) only; the work is in `cmd/`.
+//! Command-line definitions (clap) only; the work is in `cmd/`. The flags that make up the
+//! pipeline's settings are the library's [`SettingsArgs`] (the manifest's `options` column
+//! parses the same ones).
 
-use crate::report::OutputFormat;
 use clap::{Args, Parser, Subcommand};
+use shuntscope::report::OutputFormat;
+use shuntscope::settings::{IngestArgs, SettingsArgs};
 
 const ABOUT: &str =
     "Measure what each burst of current costs: charge and energy per radio message, \
@@ -108,186 +111,7 @@ pub struct AnalyzeArgs {
     pub force: bool,
 
     #[command(flatten)]
-    pub ingest: IngestArgs,
-
-    #[command(flatten)]
-    pub calibrate: CalibrateArgs,
-
-    #[command(flatten)]
-    pub detect: DetectArgs,
-
-    #[command(flatten)]
-    pub pcap: PcapArgs,
-}
-
-/// A packet capture recorded beside the trace.
-#[derive(Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Packet capture")]
-pub struct PcapArgs {
-    /// A pcap or pcapng capture of the same run: bytes, packets and charge per protocol phase.
-    #[arg(long, value_name = "FILE")]
-    pub pcap: Option<String>,
-
-    /// Map a server port to a protocol, on top of http=80, https=443, mqtt=1883, mqtts=8883
-    /// (repeatable), e.g. mqtt=1884.
-    #[arg(long = "port", value_name = "PROTOCOL=PORT")]
-    pub ports: Vec<String>,
-
-    /// Trace time = packet time (s since the capture's first packet) + SECONDS; default:
-    /// estimated by matching packets to bursts.
-    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
-    pub pcap_offset: Option<f64>,
-
-    /// How far outside a burst an exchange's first packet may fall and still belong to it.
-    #[arg(long, default_value_t = 2.0, value_name = "MS")]
-    pub pcap_tolerance_ms: f64,
-
-    /// Keep only packets to or from this address (the device's; repeatable).
-    #[arg(long = "pcap-host", value_name = "ADDR")]
-    pub pcap_hosts: Vec<String>,
-}
-
-impl PcapArgs {
-    pub fn options(&self) -> Option<crate::attribute::pcap::PcapOptions> {
-        self.pcap
-            .as_ref()
-            .map(|path| crate::attribute::pcap::PcapOptions {
-                path: path.clone(),
-                ports: self.ports.clone(),
-                offset_s: self.pcap_offset,
-                tolerance_ms: self.pcap_tolerance_ms,
-                hosts: self.pcap_hosts.clone(),
-            })
-    }
-}
-
-#[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Reading the file")]
-pub struct IngestArgs {
-    /// Force the input format (see `shuntscope formats`) instead of detecting it.
-    #[arg(long, value_name = "NAME")]
-    pub input_format: Option<String>,
-
-    /// Time between samples (0.0001, 100us, 0.1ms), for files without a time column; overrides one.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub sample_interval: Option<f64>,
-
-    /// DSO Nano: the screen pixel row (0-199) of 0 V.
-    #[arg(long, value_name = "PX")]
-    pub zero_px: Option<f64>,
-
-    /// The time column, by header name or 1-based number.
-    #[arg(long, value_name = "NAME|N")]
-    pub time_col: Option<String>,
-
-    /// The value column (the channel, in a file with several), by header name or 1-based number.
-    #[arg(long, visible_alias = "channel", value_name = "NAME|N")]
-    pub value_col: Option<String>,
-
-    /// Unit of the value column: V, mV, uV (shunt voltage) or A, mA, uA, nA (current).
-    #[arg(long, value_name = "UNIT")]
-    pub unit: Option<String>,
-
-    /// Unit of the time column when the header does not say: s, ms, us, ns.
-    #[arg(long, value_name = "UNIT")]
-    pub time_unit: Option<String>,
-
-    /// Read files instead of memory-mapping them (files of 16 MB and more are mapped, which is
-    /// faster; a mapped file that another program shortens while it is read stops the run).
-    #[arg(long)]
-    pub no_mmap: bool,
-}
-
-#[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Voltage to current")]
-pub struct CalibrateArgs {
-    /// Shunt resistance in ohms: I = (V − offset) / R / gain.
-    #[arg(long, default_value_t = 0.47, value_name = "OHMS")]
-    pub shunt_ohms: f64,
-
-    /// Probe attenuation or sense-amplifier gain between shunt and instrument.
-    #[arg(long, default_value_t = 1.0)]
-    pub gain: f64,
-
-    /// Voltage the instrument shows at zero current, in mV.
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "MV",
-        allow_hyphen_values = true
-    )]
-    pub offset_mv: f64,
-}
-
-#[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Finding bursts")]
-pub struct DetectArgs {
-    /// Use this baseline (idle current) in mA instead of estimating it.
-    #[arg(long, value_name = "MA")]
-    pub baseline_ma: Option<f64>,
-
-    /// A burst starts this many mA above the baseline (default: 6 × noise, at least 3 ADC steps).
-    #[arg(long, value_name = "MA")]
-    pub threshold_ma: Option<f64>,
-
-    /// Drop bursts shorter than this, in ms.
-    #[arg(long, default_value_t = 0.0, value_name = "MS")]
-    pub min_burst_ms: f64,
-
-    /// Join bursts separated by less than this, in ms.
-    #[arg(long, default_value_t = 0.0, value_name = "MS")]
-    pub merge_gap_ms: f64,
-
-    /// Supply voltage in V, for energy = excess charge × supply.
-    #[arg(long, default_value_t = 5.0, value_name = "V")]
-    pub supply_v: f64,
-}
-
-#[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Labelling bursts as events")]
-pub struct AttributeArgs {
-    /// One event per period, counted from the first burst: the first is --first-label, the
-    /// rest --label (e.g. 1s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub period: Option<f64>,
-
-    /// Label of the first event of a schedule (the connection set-up).
-    #[arg(long, default_value = "connect")]
-    pub first_label: String,
-
-    /// Label of the later events of a schedule, and the label compared across groups.
-    #[arg(long, default_value = "message")]
-    pub label: String,
-
-    /// A `time_s,label` CSV (a device log): each burst goes to the event around it.
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<String>,
-
-    /// Seconds added to the events file's times to put them on the trace's clock, or `auto`.
-    #[arg(
-        long,
-        default_value = "auto",
-        value_name = "SECONDS|auto",
-        allow_hyphen_values = true
-    )]
-    pub events_offset: String,
-
-    /// How much earlier than its event a burst may start, ms.
-    #[arg(long, default_value_t = 50.0, value_name = "MS")]
-    pub tolerance_ms: f64,
-
-    /// How long after its event a burst may start, ms.
-    #[arg(long, default_value_t = 500.0, value_name = "MS")]
-    pub event_window_ms: f64,
-
-    /// A marker column in the trace (a GPIO line, PPK2's D0, a second channel), by name or
-    /// number: each rising edge starts an event.
-    #[arg(long, value_name = "NAME|N")]
-    pub marker_col: Option<String>,
-
-    /// The marker is high at or above this value (in the column's own units).
-    #[arg(long, default_value_t = 0.5, value_name = "LEVEL")]
-    pub marker_threshold: f64,
+    pub settings: SettingsArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -333,19 +157,7 @@ pub struct BatchArgs {
     pub quiet: bool,
 
     #[command(flatten)]
-    pub attribute: AttributeArgs,
-
-    #[command(flatten)]
-    pub ingest: IngestArgs,
-
-    #[command(flatten)]
-    pub calibrate: CalibrateArgs,
-
-    #[command(flatten)]
-    pub detect: DetectArgs,
-
-    #[command(flatten)]
-    pub pcap: PcapArgs,
+    pub settings: SettingsArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -431,19 +243,7 @@ pub struct PlotArgs {
     pub force: bool,
 
     #[command(flatten)]
-    pub attribute: AttributeArgs,
-
-    #[command(flatten)]
-    pub ingest: IngestArgs,
-
-    #[command(flatten)]
-    pub calibrate: CalibrateArgs,
-
-    #[command(flatten)]
-    pub detect: DetectArgs,
-
-    #[command(flatten)]
-    pub pcap: PcapArgs,
+    pub settings: SettingsArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -459,65 +259,6 @@ pub struct MergeArgs {
     /// Replace the report folder if it exists.
     #[arg(long)]
     pub force: bool,
-}
-
-/// Per-file flags from a manifest's `options` column: every one optional, applied on top of the
-/// batch's own.
-#[derive(Parser, Debug, Clone, Default)]
-#[command(name = "options", no_binary_name = true, disable_help_flag = true)]
-pub struct FileOverrides {
-    #[arg(long, value_parser = parse_duration)]
-    pub sample_interval: Option<f64>,
-    #[arg(long)]
-    pub zero_px: Option<f64>,
-    #[arg(long)]
-    pub input_format: Option<String>,
-    #[arg(long)]
-    pub time_col: Option<String>,
-    #[arg(long)]
-    pub value_col: Option<String>,
-    #[arg(long)]
-    pub unit: Option<String>,
-    #[arg(long)]
-    pub time_unit: Option<String>,
-    #[arg(long)]
-    pub shunt_ohms: Option<f64>,
-    #[arg(long)]
-    pub gain: Option<f64>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub offset_mv: Option<f64>,
-    #[arg(long)]
-    pub baseline_ma: Option<f64>,
-    #[arg(long)]
-    pub threshold_ma: Option<f64>,
-    #[arg(long)]
-    pub min_burst_ms: Option<f64>,
-    #[arg(long)]
-    pub merge_gap_ms: Option<f64>,
-    #[arg(long)]
-    pub supply_v: Option<f64>,
-    #[arg(long, value_parser = parse_duration)]
-    pub period: Option<f64>,
-    #[arg(long)]
-    pub first_label: Option<String>,
-    #[arg(long)]
-    pub label: Option<String>,
-    #[arg(long)]
-    pub events: Option<String>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub events_offset: Option<String>,
-    #[arg(long)]
-    pub marker_col: Option<String>,
-    #[arg(long)]
-    pub pcap: Option<String>,
-    #[arg(long = "port")]
-    pub ports: Vec<String>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub pcap_offset: Option<f64>,
-    #[arg(long)]
-    pub pcap_tolerance_ms: Option<f64>,
-    #[arg(long = "pcap-host")]
-    pub pcap_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -626,5 +367,5 @@ pub struct SynthArgs {
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {
-    crate::units::parse_duration_s(s).map_err(|e| e.message)
+    shuntscope::units::parse_duration_s(s).map_err(|e| e.message)
 }

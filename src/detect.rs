@@ -338,7 +338,7 @@ impl Accum {
 }
 
 /// One burst, measured. Charges in mA·ms (= µC).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Burst {
     /// 0-based, in time order.
     pub index: usize,
@@ -368,7 +368,7 @@ pub struct Burst {
 }
 
 /// A stretch of time with no samples (a step longer than `gap_s`).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 pub struct Gap {
     pub start_s: f64,
     pub end_s: f64,

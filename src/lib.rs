@@ -9,20 +9,23 @@
 //! Parquet) and [`plot`] (charts). [`analysis`] runs the stages over one file, [`batch`] over
 //! many; [`synth`] makes traces with known ground truth; [`output`] writes files atomically.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod analysis;
 pub mod attribute;
 pub mod batch;
 pub mod calibrate;
 pub mod capture;
-pub mod cli;
-pub mod cmd;
 pub mod detect;
 pub mod error;
 pub mod ingest;
 pub mod manifest;
 pub mod output;
+pub mod pipeline;
 pub mod plot;
 pub mod report;
+pub mod settings;
 pub mod stats;
 pub mod summarize;
 pub mod synth;

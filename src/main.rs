@@ -1,12 +1,16 @@
 //! The `shuntscope` binary: parse the command line, run one command, map errors to exit codes
-//! (0 ok, 1 analysis found problems, 2 bad input or usage).
+//! (0 ok, 1 analysis found problems, 2 bad input or usage). Process-wide policy lives here: the
+//! SIGBUS handler for memory-mapped inputs that shrink while read.
+
+mod cli;
+mod cmd;
 
 use clap::Parser;
-use shuntscope::cli::{Cli, Command};
-use shuntscope::cmd;
+use cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
+    shuntscope::ingest::mapguard::install();
     let result = match &cli.command {
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Synth(a) => cmd::synth::run(a),

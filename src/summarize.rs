@@ -1,7 +1,7 @@
 //! Summarize: statistics per group and label, comparisons between groups, amortised cost per
 //! message, battery-life projections and the seed's lesson in numbers.
 
-use crate::batch::FileOutcome;
+use crate::pipeline::FileOutcome;
 use crate::stats::{n_to_resolve, ratio_ci, welch, Summary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

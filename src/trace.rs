@@ -3,10 +3,10 @@
 //! A trace is never held whole: readers hand out [`Chunk`]s of a few hundred thousand samples,
 //! so memory stays bounded whatever the file's length.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a value column measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Quantity {
     /// Volts across a shunt (or a sense amplifier's output): calibrate turns it into current.
@@ -16,7 +16,7 @@ pub enum Quantity {
 }
 
 /// How the reader interpreted a file: printed by `analyze` and kept in its JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceInfo {
     /// The file as the user named it.
     pub file: String,

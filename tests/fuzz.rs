@@ -4,14 +4,15 @@
 //! --release --test fuzz.
 
 use proptest::prelude::*;
-use shuntscope::analysis::{analyze_file, AnalyzeOptions};
+use shuntscope::pipeline::run_file;
+use shuntscope::settings::Settings;
 
-fn analyze_bytes(bytes: &[u8], opts: &AnalyzeOptions) {
+fn analyze_bytes(bytes: &[u8], opts: &Settings) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("fuzz.csv");
     std::fs::write(&p, bytes).unwrap();
     let name = p.to_str().unwrap();
-    if let Err(e) = analyze_file(name, opts) {
+    if let Err(e) = run_file(name, opts) {
         let msg = e.to_string();
         assert!(
             msg.starts_with(name) || e.file.is_none(),
@@ -54,13 +55,13 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
-        analyze_bytes(&bytes, &AnalyzeOptions::default());
+        analyze_bytes(&bytes, &Settings::default());
     }
 
     #[test]
     fn table_like_input_never_panics(bytes in tablish()) {
-        analyze_bytes(&bytes, &AnalyzeOptions::default());
-        let mut o = AnalyzeOptions::default();
+        analyze_bytes(&bytes, &Settings::default());
+        let mut o = Settings::default();
         o.ingest.sample_interval_s = Some(1e-3);
         o.ingest.zero_px = Some(10.0);
         analyze_bytes(&bytes, &o);
@@ -70,7 +71,7 @@ proptest! {
     fn nano_like_input_never_panics(px in prop::collection::vec(0u16..400, 0..300), vdiv in "[0-9.]{0,4}[mu]?V?") {
         let mut s = format!("TRACK   {vdiv}*1,\r\n");
         for p in px { s.push_str(&format!("{p:03},\r\n")); }
-        let mut o = AnalyzeOptions::default();
+        let mut o = Settings::default();
         o.ingest.sample_interval_s = Some(5e-5);
         o.ingest.zero_px = Some(20.0);
         analyze_bytes(s.as_bytes(), &o);
@@ -83,7 +84,7 @@ fn seed_corpus() {
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(e.unwrap().path()).unwrap();
-        analyze_bytes(&bytes, &AnalyzeOptions::default());
+        analyze_bytes(&bytes, &Settings::default());
         n += 1;
     }
     assert!(n >= 10);

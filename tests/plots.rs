@@ -83,7 +83,8 @@ fn report_charts() {
         "-q",
     ]);
     assert!(o.status.success());
-    // The batch report embeds its charts.
+    // The batch report embeds its charts: inlined as data: URIs, the same bytes as the PNG
+    // files beside it, so report.html alone shows them.
     let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
     for f in [
         "compare.png",
@@ -91,9 +92,29 @@ fn report_charts() {
         "distribution.png",
         "gallery.png",
     ] {
-        assert!(html.contains(&format!("src=\"{f}\"")), "{f} not embedded");
-        png_size(&std::fs::read(rep.join(f)).unwrap());
+        let png = std::fs::read(rep.join(f)).unwrap();
+        png_size(&png);
+        let at = html
+            .find(&format!(
+                "<figure id=\"{f}\"><img src=\"data:image/png;base64,"
+            ))
+            .unwrap_or_else(|| panic!("{f} not embedded"));
+        let b64 = &html[at..].split("base64,").nth(1).unwrap();
+        let b64 = &b64[..b64.find('"').unwrap()];
+        assert_eq!(
+            base64_decode(b64),
+            png,
+            "{f}: the inlined bytes differ from the file"
+        );
+        assert!(
+            !html.contains(&format!("src=\"{f}\"")),
+            "{f} linked, not inlined"
+        );
     }
+    assert!(
+        html.contains("img-src data:;"),
+        "the Content-Security-Policy allows data: images and nothing else"
+    );
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external resources"
@@ -117,4 +138,29 @@ fn report_charts() {
         );
         assert_eq!(png_size(&std::fs::read(&out).unwrap()), (1000, 700));
     }
+}
+
+/// Standard base64 (RFC 4648, with padding), decoded here independently of the program.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a') as u32 + 26,
+            b'0'..=b'9' => (c - b'0') as u32 + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    for quad in s.as_bytes().chunks(4) {
+        let pad = quad.iter().filter(|&&c| c == b'=').count();
+        let n = quad
+            .iter()
+            .map(|&c| if c == b'=' { 0 } else { val(c) })
+            .fold(0u32, |a, v| (a << 6) | v);
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
 }

@@ -384,10 +384,10 @@ fn real_files_read_the_same_with_and_without_the_shape_reader() {
         let p = fixture(file);
         let json = |simd: bool| {
             let mut cmd = bin();
-            if !simd {
-                cmd.env("SHUNTSCOPE_NO_SIMD", "1");
-            }
             cmd.args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"]);
+            if !simd {
+                cmd.arg("--no-simd");
+            }
             cmd.args(&extra);
             let out = cmd.output().unwrap();
             (out.status.code(), out.stdout, out.stderr)

@@ -97,11 +97,11 @@ fn mapped_read_simd_and_scalar_paths_agree() {
             ("99999999999", false, None),
         ] {
             let mut cmd = bin();
-            cmd.env("SHUNTSCOPE_MMAP_MIN_BYTES", mmap_min);
-            if !simd {
-                cmd.env("SHUNTSCOPE_NO_SIMD", "1");
-            }
             cmd.args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"]);
+            cmd.args(["--mmap-min-bytes", mmap_min]);
+            if !simd {
+                cmd.arg("--no-simd");
+            }
             cmd.args(flag);
             let out = cmd.output().unwrap();
             assert!(
@@ -132,8 +132,8 @@ fn sampled_survey_path_agrees_with_reference() {
     let dir = TempDir::new();
     let p = dir.write("long.csv", text.as_bytes());
     let out = bin()
-        .env("SHUNTSCOPE_SURVEY_FULL_BYTES", "1000000")
         .args(["analyze", p.to_str().unwrap(), "-f", "json", "-q"])
+        .args(["--survey-full-bytes", "1000000"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -145,17 +145,10 @@ fn sampled_survey_path_agrees_with_reference() {
 }
 
 /// Run `analyze` on `path` with the file memory-mapped (`mmap`, whatever its size) or read,
-/// with extra arguments and environment; (exit code, stdout, stderr).
-fn analyze_with(
-    path: &str,
-    mmap: bool,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> (Option<i32>, String, String) {
+/// with extra arguments; (exit code, stdout, stderr).
+fn analyze_with(path: &str, mmap: bool, extra: &[&str]) -> (Option<i32>, String, String) {
     let mut cmd = bin();
-    cmd.env("SHUNTSCOPE_MMAP_MIN_BYTES", "0");
-    cmd.envs(env.iter().copied());
-    cmd.args(["analyze", path, "-f", "json", "-q"]);
+    cmd.args(["analyze", path, "-f", "json", "-q", "--mmap-min-bytes", "0"]);
     cmd.args(extra);
     if !mmap {
         cmd.arg("--no-mmap");
@@ -183,7 +176,7 @@ fn mapped_path_long_lines_and_short_rows() {
     bytes.extend(b"\n1.00000,170.00\n");
     let p = dir.write("overlong.csv", &bytes);
     for mmap in [true, false] {
-        let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[], &[]);
+        let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains("line is longer than 1 MiB"), "{err}");
         assert!(err.contains("100002"), "mmap {mmap}: {err}");
@@ -197,7 +190,7 @@ fn mapped_path_long_lines_and_short_rows() {
     let errs: Vec<String> = [true, false]
         .iter()
         .map(|&mmap| {
-            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[], &[]);
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &[]);
             assert_eq!(code, Some(2), "{err}");
             assert!(err.contains("100002"), "mmap {mmap}: {err}");
             err
@@ -214,7 +207,7 @@ fn mapped_path_long_lines_and_short_rows() {
     let errs: Vec<String> = [true, false]
         .iter()
         .map(|&mmap| {
-            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &args, &[]);
+            let (code, _, err) = analyze_with(p.to_str().unwrap(), mmap, &args);
             assert_eq!(code, Some(2), "{err}");
             assert!(!err.contains("longer than"), "mmap {mmap}: {err}");
             assert!(err.contains("600001"), "mmap {mmap}: {err}");
@@ -236,8 +229,8 @@ fn mapped_path_long_lines_and_short_rows() {
         })
         .collect();
     let p = dir.write("short.csv", rows.as_bytes());
-    let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args, &[]);
-    let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args, &[]);
+    let (code_m, out_m, err_m) = analyze_with(p.to_str().unwrap(), true, &args);
+    let (code_r, out_r, _) = analyze_with(p.to_str().unwrap(), false, &args);
     assert_eq!((code_m, code_r), (Some(0), Some(0)), "{err_m}");
     assert_eq!(out_m, out_r);
     let a: serde_json::Value = serde_json::from_str(&out_m).unwrap();
@@ -246,15 +239,36 @@ fn mapped_path_long_lines_and_short_rows() {
 }
 
 /// A mapped file that another program shortens while it is read: one line naming the file and
-/// exit code 2, not a bare "Bus error" (Linux). The hook shortens the file right after mapping.
+/// exit code 2, not a bare "Bus error" (Linux). The test runs itself again as a child process,
+/// which installs the binary's SIGBUS policy, maps the file, shortens it itself, then reads.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_mapped_file_shortened_while_read_is_a_clear_error() {
+    const CHILD: &str = "SHUNTSCOPE_TEST_CHILD_SHRINK";
+    if let Ok(spec) = std::env::var(CHILD) {
+        let (mmap, path) = spec.split_once(':').unwrap();
+        shrink_while_reading(path, mmap == "mmap");
+        return;
+    }
     let text = trace();
     let dir = TempDir::new();
-    let shrink = [("SHUNTSCOPE_TEST_SHRINK_MAPPED", "1")];
-    let p = dir.write("shrinks.csv", text.as_bytes());
-    let (code, _, err) = analyze_with(p.to_str().unwrap(), true, &[], &shrink);
+    let run = |name: &str, mode: &str| {
+        let p = dir.write(name, text.as_bytes());
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "a_mapped_file_shortened_while_read_is_a_clear_error",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(CHILD, format!("{mode}:{}", p.display()))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run("shrinks.csv", "mmap");
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -262,8 +276,31 @@ fn a_mapped_file_shortened_while_read_is_a_clear_error() {
         "{err}"
     );
     assert!(err.contains("--no-mmap"), "{err}");
-    // Read instead of mapped, the hook does nothing and the file reads.
-    let p = dir.write("reads.csv", text.as_bytes());
-    let (code, _, err) = analyze_with(p.to_str().unwrap(), false, &[], &shrink);
+    // Read instead of mapped, the shortened file reads to its new end without a signal.
+    let (code, err) = run("reads.csv", "read");
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// The child's part: map (or read) `path`, shorten it to half, read every chunk.
+#[cfg(target_os = "linux")]
+fn shrink_while_reading(path: &str, mmap: bool) {
+    use shuntscope::ingest::{IngestOptions, Source};
+    shuntscope::ingest::mapguard::install();
+    let opts = IngestOptions {
+        mmap_min_bytes: 0,
+        no_mmap: !mmap,
+        ..IngestOptions::default()
+    };
+    let source = Source::open(path, &opts).unwrap();
+    let mut reader = source.reader().unwrap();
+    let size = std::fs::metadata(path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(size / 2)
+        .unwrap();
+    let mut chunk = shuntscope::trace::Chunk::default();
+    // A read file ends early or with an error; a mapped one must not get here.
+    while let Ok(true) = reader.next_chunk(&mut chunk) {}
 }

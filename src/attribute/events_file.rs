@@ -132,7 +132,7 @@ pub fn attribute(
         }
     }
     Attribution {
-        source: "events".into(),
+        source: super::AttributionSource::Events,
         events,
         unexplained_bursts: unexplained,
         unmatched_events: unmatched,

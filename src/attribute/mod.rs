@@ -7,7 +7,7 @@ pub mod pcap;
 
 use crate::detect::Burst;
 use crate::error::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the labels come from.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub enum LabelSource {
 }
 
 /// A labelled event: one or more bursts. Charges in mA·ms, energy in mJ.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub index: usize,
     pub label: String,
@@ -60,24 +60,53 @@ pub struct Event {
     pub energy_mj: f64,
 }
 
-/// An event from a log that no burst explains.
-#[derive(Debug, Clone, Serialize)]
+/// An event from a log that no burst explains; stored as `[time_s, label]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "(f64, String)", from = "(f64, String)")]
 pub struct UnmatchedEvent {
     pub time_s: f64,
     pub label: String,
 }
 
+impl From<UnmatchedEvent> for (f64, String) {
+    fn from(u: UnmatchedEvent) -> Self {
+        (u.time_s, u.label)
+    }
+}
+
+impl From<(f64, String)> for UnmatchedEvent {
+    fn from((time_s, label): (f64, String)) -> Self {
+        UnmatchedEvent { time_s, label }
+    }
+}
+
 /// The outcome of attributing one trace's bursts.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Attribution {
-    /// `bursts`, `schedule` or `events`.
-    pub source: String,
+    pub source: AttributionSource,
     pub events: Vec<Event>,
     /// Bursts that belong to no event.
     pub unexplained_bursts: Vec<usize>,
     pub unmatched_events: Vec<UnmatchedEvent>,
     /// Events-file clock offset used, s (trace time = log time + offset).
     pub offset_s: Option<f64>,
+}
+
+/// Where an attribution's labels came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttributionSource {
+    /// Every burst its own event.
+    #[default]
+    Bursts,
+    /// A period (`--period`).
+    Schedule,
+    /// A marker column's rising edges (`--marker-col`).
+    Marker,
+    /// An events file (`--events`).
+    Events,
+    /// A packet capture (`--pcap`).
+    Pcap,
 }
 
 /// Merge bursts into one event.
@@ -117,7 +146,7 @@ pub fn attribute(
 ) -> Result<Attribution> {
     match source {
         LabelSource::Bursts => Ok(Attribution {
-            source: "bursts".into(),
+            source: AttributionSource::Bursts,
             events: bursts
                 .iter()
                 .enumerate()
@@ -149,7 +178,7 @@ pub fn attribute(
                 })
                 .collect();
             let mut a = events_file::attribute(bursts, &log, Some(0.0), *tolerance_s, *window_s);
-            a.source = "marker".into();
+            a.source = AttributionSource::Marker;
             a.offset_s = None;
             Ok(a)
         }
@@ -195,7 +224,7 @@ pub fn schedule(bursts: &[Burst], period_s: f64, first_label: &str, label: &str)
         }
     }
     Attribution {
-        source: "schedule".into(),
+        source: AttributionSource::Schedule,
         events,
         ..Attribution::default()
     }

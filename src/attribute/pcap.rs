@@ -9,9 +9,9 @@
 //! they land to burst starts), and the winner is refined by the median residual. Cost:
 //! O(clusters × bursts) for the votes, capped at 2000 × 2000.
 
-use super::{event_of, Attribution};
+use super::{event_of, Attribution, AttributionSource};
 use crate::capture::exchange::{exchanges_of_hosts, Exchange, Phase};
-use crate::capture::{CaptureInfo, PortMap};
+use crate::capture::{CaptureInfo, PortMap, Protocol};
 use crate::detect::Burst;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
@@ -35,8 +35,8 @@ pub struct PcapOptions {
 /// One exchange as reported: times on the trace's clock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangeRow {
-    pub protocol: String,
-    pub phase: String,
+    pub protocol: Protocol,
+    pub phase: Phase,
     /// Trace clock, s.
     pub start_s: f64,
     pub end_s: f64,
@@ -56,8 +56,8 @@ pub struct ExchangeRow {
 /// Totals of one protocol and phase.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseRow {
-    pub protocol: String,
-    pub phase: String,
+    pub protocol: Protocol,
+    pub phase: Phase,
     pub exchanges: usize,
     pub packets: u64,
     pub bytes: u64,
@@ -85,8 +85,7 @@ pub struct PcapReport {
     pub capture_duration_s: f64,
     /// Trace time = capture time + offset_s.
     pub offset_s: f64,
-    /// `estimated`, `given`, or `none` (no cluster fell in a burst; offset 0 assumed).
-    pub offset_source: String,
+    pub offset_source: OffsetSource,
     /// RMS of burst start − (cluster start + offset) over the clusters that open a burst, ms.
     pub residual_ms: Option<f64>,
     /// Packet clusters, and how many opened a burst.
@@ -101,7 +100,40 @@ pub struct PcapReport {
     /// each exchange's stretch of the burst, trapezoid on the samples) or `time-share` (by the
     /// stretches' lengths, when the trace could not be read again, e.g. from standard input).
     #[serde(default)]
-    pub charge_split: String,
+    pub charge_split: ChargeSplit,
+}
+
+/// Where a capture's clock offset came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetSource {
+    /// Matched packet clusters to burst starts.
+    Estimated,
+    /// `--pcap-offset`.
+    Given,
+    /// No cluster fell in a burst; offset 0 assumed.
+    None,
+}
+
+/// How a burst's charge was split among its exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChargeSplit {
+    /// ∫(I − idle) dt over each exchange's stretch, trapezoid on the samples.
+    Integrated,
+    /// By the stretches' lengths (the trace could not be read again).
+    #[default]
+    TimeShare,
+}
+
+impl std::fmt::Display for OffsetSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            OffsetSource::Estimated => "estimated",
+            OffsetSource::Given => "given",
+            OffsetSource::None => "none",
+        })
+    }
 }
 
 impl PcapReport {
@@ -110,7 +142,7 @@ impl PcapReport {
         let m: Vec<u64> = self
             .exchanges
             .iter()
-            .filter(|e| e.phase == "publish" || e.phase == "request")
+            .filter(|e| e.phase.is_message())
             .map(|e| e.bytes)
             .collect();
         (!m.is_empty()).then(|| m.iter().sum::<u64>() as f64 / m.len() as f64)
@@ -276,21 +308,21 @@ pub fn report(
             let (m, _, res) = score(&cl, bursts, d, tol_s);
             let rms = (!res.is_empty())
                 .then(|| (res.iter().map(|r| r * r).sum::<f64>() / res.len() as f64).sqrt());
-            (d, "given", rms, m)
+            (d, OffsetSource::Given, rms, m)
         }
         None => match align(&cl, bursts, tol_s) {
-            Some((d, rms, m)) => (d, "estimated", Some(rms), m),
+            Some((d, rms, m)) => (d, OffsetSource::Estimated, Some(rms), m),
             None => {
                 warnings.push(format!(
                     "no packet cluster of {} falls in a burst at any offset: cannot align the \
                      clocks (give --pcap-offset); offset 0 assumed",
                     o.path
                 ));
-                (0.0, "none", None, 0)
+                (0.0, OffsetSource::None, None, 0)
             }
         },
     };
-    if source == "estimated" && matched * 2 < cl.len() {
+    if source == OffsetSource::Estimated && matched * 2 < cl.len() {
         warnings.push(format!(
             "only {matched} of {} packet clusters fall in a burst at the best offset ({offset_s:.4} s): \
              check that the capture and the trace cover the same run",
@@ -315,8 +347,8 @@ pub fn report(
         .map(|e| {
             let t = e.start_s + offset_s;
             ExchangeRow {
-                protocol: e.protocol.name().into(),
-                phase: e.phase.name().into(),
+                protocol: e.protocol,
+                phase: e.phase,
                 start_s: t,
                 end_s: e.end_s + offset_s,
                 capture_start_s: e.start_s,
@@ -324,7 +356,7 @@ pub fn report(
                 bytes: e.bytes,
                 first_frame: e.first_packet + 1,
                 connection: e.connection,
-                burst_index: if source == "none" {
+                burst_index: if source == OffsetSource::None {
                     None
                 } else {
                     burst_at(bursts, t, tol_s).map(|k| bursts[k].index)
@@ -364,7 +396,7 @@ pub fn report(
         filtered_out: info.filtered_out,
         capture_duration_s: info.duration_s,
         offset_s,
-        offset_source: source.into(),
+        offset_source: source,
         residual_ms: residual.map(|r| r * 1e3),
         clusters: cl.len(),
         matched_clusters: matched,
@@ -372,7 +404,7 @@ pub fn report(
         exchanges: rows,
         unexplained_bursts,
         warnings,
-        charge_split: "time-share".into(),
+        charge_split: ChargeSplit::TimeShare,
     }
 }
 
@@ -423,7 +455,7 @@ pub fn integrate(
 ) -> Result<()> {
     let segs = stretches(&r.exchanges, bursts);
     if segs.is_empty() {
-        r.charge_split = "integrated".into();
+        r.charge_split = ChargeSplit::Integrated;
         return Ok(());
     }
     let mut acc = vec![0.0f64; r.exchanges.len()];
@@ -457,34 +489,19 @@ pub fn integrate(
         e.energy_mj = Some(acc[*i] * supply_v / 1e3);
     }
     r.phases = phases(&r.exchanges);
-    r.charge_split = "integrated".into();
+    r.charge_split = ChargeSplit::Integrated;
     Ok(())
-}
-
-/// The phases in the order reports list them.
-pub const PHASE_ORDER: [&str; 7] = [
-    "tcp-handshake",
-    "tls-handshake",
-    "connect",
-    "publish",
-    "request",
-    "teardown",
-    "other",
-];
-
-fn phase_rank(p: &str) -> usize {
-    PHASE_ORDER.iter().position(|x| *x == p).unwrap_or(99)
 }
 
 /// Per protocol and phase totals, in a fixed order.
 pub fn phases(rows: &[ExchangeRow]) -> Vec<PhaseRow> {
-    let mut map: HashMap<(String, String), PhaseRow> = HashMap::new();
+    let mut map: HashMap<(Protocol, Phase), PhaseRow> = HashMap::new();
     for r in rows {
         let e = map
-            .entry((r.protocol.clone(), r.phase.clone()))
+            .entry((r.protocol, r.phase))
             .or_insert_with(|| PhaseRow {
-                protocol: r.protocol.clone(),
-                phase: r.phase.clone(),
+                protocol: r.protocol,
+                phase: r.phase,
                 exchanges: 0,
                 packets: 0,
                 bytes: 0,
@@ -513,8 +530,9 @@ pub fn phases(rows: &[ExchangeRow]) -> Vec<PhaseRow> {
     }
     out.sort_by(|a, b| {
         a.protocol
-            .cmp(&b.protocol)
-            .then(phase_rank(&a.phase).cmp(&phase_rank(&b.phase)))
+            .name()
+            .cmp(b.protocol.name())
+            .then(a.phase.cmp(&b.phase))
     });
     out
 }
@@ -526,11 +544,11 @@ pub fn events(bursts: &[Burst], r: &PcapReport) -> Attribution {
     let mut phases_of: HashMap<usize, Vec<Phase>> = HashMap::new();
     for e in &r.exchanges {
         if let Some(b) = e.burst_index {
-            phases_of.entry(b).or_default().push(phase_of(&e.phase));
+            phases_of.entry(b).or_default().push(e.phase);
         }
     }
     let mut a = Attribution {
-        source: "pcap".into(),
+        source: AttributionSource::Pcap,
         offset_s: Some(r.offset_s),
         ..Attribution::default()
     };
@@ -553,18 +571,6 @@ pub fn events(bursts: &[Burst], r: &PcapReport) -> Attribution {
         }
     }
     a
-}
-
-fn phase_of(name: &str) -> Phase {
-    match name {
-        "tcp-handshake" => Phase::TcpHandshake,
-        "tls-handshake" => Phase::TlsHandshake,
-        "connect" => Phase::Connect,
-        "publish" => Phase::Publish,
-        "request" => Phase::Request,
-        "teardown" => Phase::Teardown,
-        _ => Phase::Other,
-    }
 }
 
 #[cfg(test)]
@@ -593,8 +599,8 @@ mod tests {
     fn stretches_split_by_time() {
         let b = burst(0, 1.0, 1.1);
         let row = |t: f64| ExchangeRow {
-            protocol: "mqtt".into(),
-            phase: "publish".into(),
+            protocol: Protocol::Mqtt,
+            phase: Phase::Publish,
             start_s: t,
             end_s: t,
             capture_start_s: t,

@@ -29,7 +29,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// What an exchange does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     TcpHandshake,
@@ -41,7 +43,24 @@ pub enum Phase {
     Other,
 }
 
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 impl Phase {
+    /// Every phase, in the order reports list them.
+    pub const ALL: [Phase; 7] = [
+        Phase::TcpHandshake,
+        Phase::TlsHandshake,
+        Phase::Connect,
+        Phase::Publish,
+        Phase::Request,
+        Phase::Teardown,
+        Phase::Other,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Phase::TcpHandshake => "tcp-handshake",

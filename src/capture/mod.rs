@@ -13,7 +13,9 @@ use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
 use std::net::IpAddr;
 
 /// A protocol named by its server port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Http,
@@ -24,6 +26,12 @@ pub enum Protocol {
     Tcp,
     /// Anything not TCP (UDP, ICMP, ARP, …).
     Other,
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
 }
 
 impl Protocol {

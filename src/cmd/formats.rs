@@ -1,7 +1,7 @@
 //! `shuntscope formats`: the registry, and what each format needs from the user.
 
-use crate::error::Result;
-use crate::ingest::FORMATS;
+use shuntscope::error::Result;
+use shuntscope::ingest::FORMATS;
 
 pub fn run() -> Result<i32> {
     for f in FORMATS {

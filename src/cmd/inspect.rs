@@ -1,38 +1,20 @@
 //! `shuntscope inspect FILE` and `shuntscope convert FILE -o OUT`: how a file is read, and the
 //! normalised trace.
 
-use crate::calibrate::Calibration;
 use crate::cli::{ConvertArgs, InspectArgs};
-use crate::detect::Survey;
-use crate::error::{Error, Result};
-use crate::ingest::{IngestOptions, Source, FORMATS};
-use crate::output::AtomicFile;
-use crate::report::OutputFormat;
-use crate::trace::{Chunk, Quantity};
-use crate::units::fmt_duration;
 use serde::Serialize;
+use shuntscope::calibrate::Calibration;
+use shuntscope::detect::Survey;
+use shuntscope::error::{Error, Result};
+use shuntscope::ingest::{IngestOptions, Source, FORMATS};
+use shuntscope::output::AtomicFile;
+use shuntscope::report::OutputFormat;
+use shuntscope::trace::{Chunk, Quantity};
+use shuntscope::units::fmt_duration;
 use std::io::Write;
 
-fn ingest_options(i: &crate::cli::IngestArgs) -> IngestOptions {
-    super::analyze::options_from(i, &default_cal(), &default_detect()).ingest
-}
-
-fn default_cal() -> crate::cli::CalibrateArgs {
-    crate::cli::CalibrateArgs {
-        shunt_ohms: 0.47,
-        gain: 1.0,
-        offset_mv: 0.0,
-    }
-}
-
-fn default_detect() -> crate::cli::DetectArgs {
-    crate::cli::DetectArgs {
-        baseline_ma: None,
-        threshold_ma: None,
-        min_burst_ms: 0.0,
-        merge_gap_ms: 0.0,
-        supply_v: 5.0,
-    }
+fn ingest_options(i: &shuntscope::settings::IngestArgs) -> IngestOptions {
+    i.options()
 }
 
 /// What `inspect` reports.
@@ -41,7 +23,7 @@ struct Inspection {
     file: String,
     format: String,
     format_description: String,
-    input: crate::trace::TraceInfo,
+    input: shuntscope::trace::TraceInfo,
     samples: u64,
     /// Unit of the values below: V or mA.
     unit: &'static str,
@@ -70,7 +52,7 @@ fn is_capture(path: &str) -> bool {
 
 /// A capture on its own: packets grouped into exchanges, times on the capture's clock.
 fn inspect_capture(a: &InspectArgs) -> Result<i32> {
-    use crate::attribute::pcap::{attribute_pcap, PcapOptions};
+    use shuntscope::attribute::pcap::{attribute_pcap, PcapOptions};
     let o = PcapOptions {
         path: a.file.clone(),
         ports: a.ports.clone(),
@@ -87,7 +69,7 @@ fn inspect_capture(a: &InspectArgs) -> Result<i32> {
         }
         _ => {
             let mut s = String::new();
-            crate::report::table::pcap(&mut s, &r, false);
+            shuntscope::report::table::pcap(&mut s, &r, false);
             s
         }
     };
@@ -204,7 +186,7 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
 }
 
 pub fn convert(a: &ConvertArgs) -> Result<i32> {
-    crate::output::refuse_existing(&a.output, a.force)?;
+    shuntscope::output::refuse_existing(&a.output, a.force)?;
     let mut io = ingest_options(&a.ingest);
     io.read_digital = true;
     let source = Source::open(&a.file, &io)?;
@@ -220,8 +202,7 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
         Some(r) => {
             let c = Calibration {
                 shunt_ohms: r,
-                gain: 1.0,
-                offset_mv: 0.0,
+                ..Calibration::default()
             };
             c.validate()?;
             Some(c)
@@ -282,7 +263,7 @@ pub fn convert(a: &ConvertArgs) -> Result<i32> {
         let mut header = format!("time_s,{value_name}");
         for d in &digital {
             header.push(',');
-            header.push_str(&crate::report::csv::field(d));
+            header.push_str(&shuntscope::report::csv::field(d));
         }
         writeln!(file.writer(), "{header}").map_err(|e| file.err(e))?;
         let mut line = String::with_capacity(64);

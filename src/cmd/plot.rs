@@ -1,17 +1,18 @@
 //! `shuntscope plot`: charts of a trace or of a batch report folder.
 
-use crate::analysis::{analyze_file, analyze_file_with, stream_file};
-use crate::attribute::attribute;
 use crate::cli::{PlotArgs, PlotKind};
-use crate::error::{Error, Result};
-use crate::plot::charts::{
+use shuntscope::analysis::stream_file;
+use shuntscope::error::{Error, Result};
+use shuntscope::pipeline::{run_file, run_file_with};
+use shuntscope::plot::charts::{
     BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart,
 };
-use crate::plot::envelope::Envelope;
-use crate::plot::gallery::{panels, EventWindow};
-use crate::plot::trace::TraceChart;
-use crate::plot::{parse_size, render};
-use crate::units::parse_time_s;
+use shuntscope::plot::envelope::Envelope;
+use shuntscope::plot::gallery::panels;
+use shuntscope::plot::trace::TraceChart;
+use shuntscope::plot::{parse_size, render};
+use shuntscope::report::folder;
+use shuntscope::units::parse_time_s;
 use std::path::Path;
 
 fn parse_window(s: &str) -> Result<(f64, f64)> {
@@ -39,7 +40,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
-    crate::output::refuse_existing(&output, a.force)?;
+    shuntscope::output::refuse_existing(&output, a.force)?;
     let is_dir = Path::new(&a.input).is_dir();
     let kind = a.kind.unwrap_or(if is_dir {
         PlotKind::Compare
@@ -65,7 +66,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
                     .to_lowercase(),
                 ));
             }
-            let report = super::batch::load(&a.input)?;
+            let report = folder::load(&a.input)?;
             match kind {
                 PlotKind::Compare => render(&output, size, &CompareChart(&report))?,
                 PlotKind::Battery => render(
@@ -74,7 +75,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
                     &BatteryChart(&BatteryData { report: &report }),
                 )?,
                 PlotKind::Distribution => render(&output, size, &DistributionChart(&report))?,
-                _ => render(&output, size, &super::batch::gallery(&report)?)?,
+                _ => render(&output, size, &folder::gallery(&report)?)?,
             }
             Ok(0)
         }
@@ -82,18 +83,18 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
 }
 
 fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
-    let opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
+    let settings = a.settings.settings();
     let columns = size.0 as usize;
-    let (mut analysis, window, env) = match (&a.window, a.burst) {
+    let (analysis, window, env) = match (&a.window, a.burst) {
         (None, None) => {
             // The envelope is built in the detection pass itself.
             let mut env = Envelope::new(columns * 4, None, 1e-7);
-            let an = analyze_file_with(&a.input, &opts, &mut |t, i| env.push(t, i))?;
+            let an = run_file_with(&a.input, &settings, &mut |t, i| env.push(t, i))?;
             let w = (an.input_time_start(), an.input_time_end());
             (an, w, env)
         }
         _ => {
-            let an = analyze_file(&a.input, &opts)?;
+            let an = run_file(&a.input, &settings)?;
             let w = match (&a.window, a.burst) {
                 (Some(w), _) => parse_window(w)?,
                 (None, Some(n)) => {
@@ -110,16 +111,10 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
                 _ => unreachable!(),
             };
             let mut env = Envelope::new(columns * 4, Some(w), 0.0);
-            stream_file(&a.input, &opts, |t, i| env.push(t, i))?;
+            stream_file(&a.input, &settings, |t, i| env.push(t, i))?;
             (an, w, env)
         }
     };
-    if let Some(o) = a.pcap.options() {
-        analysis.pcap = Some(crate::attribute::pcap::attribute_pcap(
-            &analysis.bursts,
-            &o,
-        )?);
-    }
     let (t0, t1) = if window.1 > window.0 {
         window
     } else {
@@ -134,26 +129,15 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// Events a trace's gallery shows at most.
+const GALLERY_EVENTS: usize = 48;
+
 fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
-    let mut opts = super::analyze::options_from(&a.ingest, &a.calibrate, &a.detect);
-    opts.ingest.marker_col = a.attribute.marker_col.clone();
-    opts.marker_threshold = a.attribute.marker_threshold;
-    let an = analyze_file(&a.input, &opts)?;
-    let labels = super::batch::label_options(&a.attribute)?;
-    let attr = attribute(&an.bursts, &labels.source(), &an.marker_edges_s)?;
-    let events: Vec<EventWindow> = attr
-        .events
-        .iter()
-        .take(48)
-        .map(|e| EventWindow {
-            title: format!("#{} {}", e.index, e.label),
-            start_s: e.start_s,
-            end_s: e.end_s,
-            excess_charge_ma_ms: e.excess_charge_ma_ms,
-            duration_ms: e.duration_ms,
-        })
-        .collect();
-    if events.is_empty() {
+    let mut settings = a.settings.settings();
+    settings.excerpts = GALLERY_EVENTS;
+    let an = run_file(&a.input, &settings)?;
+    let panels = panels(&an, "");
+    if panels.is_empty() {
         return Err(Error::input(
             &a.input,
             "no bursts to draw: see `shuntscope analyze` for why",
@@ -166,11 +150,11 @@ fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32>
     let chart = GalleryChart {
         title: format!(
             "{name}: {} events, area = excess charge over idle {:.2} mA",
-            events.len(),
+            panels.len(),
             an.baseline_ma
         ),
-        panels: panels(&a.input, &opts, an.baseline_ma, &events)?,
-        columns: (events.len() as f64).sqrt().ceil() as usize,
+        columns: (panels.len() as f64).sqrt().ceil() as usize,
+        panels,
     };
     render(output, size, &chart)?;
     Ok(0)

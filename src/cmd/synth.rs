@@ -1,10 +1,10 @@
 //! `shuntscope synth`: a synthetic trace and its ground truth (FILE.truth.json).
 
 use crate::cli::SynthArgs;
-use crate::error::{Error, Result};
-use crate::output::{write_atomic, AtomicFile};
-use crate::synth::{current_ma, preset, BurstSpec, Rng, PRESETS};
 use serde::Serialize;
+use shuntscope::error::{Error, Result};
+use shuntscope::output::{write_atomic, AtomicFile};
+use shuntscope::synth::{current_ma, preset, BurstSpec, Rng, PRESETS};
 use std::io::Write;
 
 /// Samples in a DSO Nano v3 file.
@@ -61,9 +61,19 @@ fn parse_burst(spec: &str, rise_s: f64, fall_s: f64) -> Result<BurstSpec> {
 
 pub fn run(a: &SynthArgs) -> Result<i32> {
     let mut rng = Rng::new(a.seed);
+    let bursts = plan_bursts(a, &mut rng)?;
+    let samples = sample_count(a, &bursts);
+    shuntscope::output::refuse_existing(&a.output, a.force)?;
+    write_trace(a, &bursts, samples, &mut rng)?;
+    write_truth(a, &bursts, samples)?;
+    Ok(0)
+}
+
+/// The bursts asked for: a preset, a regular schedule and single bursts, in time order.
+fn plan_bursts(a: &SynthArgs, rng: &mut Rng) -> Result<Vec<BurstSpec>> {
     let mut bursts: Vec<BurstSpec> = Vec::new();
     if let Some(p) = &a.preset {
-        let mut list = preset(p, 0.25, &mut rng).ok_or_else(|| {
+        let mut list = preset(p, 0.25, rng).ok_or_else(|| {
             Error::usage(format!(
                 "unknown preset \"{p}\": choose one of {}",
                 PRESETS.join(", ")
@@ -115,9 +125,14 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
             "--shunt-ohms must be positive, --noise and --adc-step not negative",
         ));
     }
+    Ok(bursts)
+}
 
+/// Samples to write: the Nano's fixed count, or up to --duration (default: the seed's 10 s
+/// for a preset, else 0.75 s after the last burst).
+fn sample_count(a: &SynthArgs, bursts: &[BurstSpec]) -> usize {
     let dt = a.sample_interval;
-    let samples = if a.dso_nano {
+    if a.dso_nano {
         NANO_SAMPLES
     } else {
         let end = a.duration.unwrap_or_else(|| match (&a.preset, &a.only) {
@@ -129,11 +144,13 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
                 .unwrap_or(1.0),
         });
         (end / dt).round() as usize + 1
-    };
+    }
+}
 
-    crate::output::refuse_existing(&a.output, a.force)?;
+/// Write the trace (atomically), noise drawn from `rng`.
+fn write_trace(a: &SynthArgs, bursts: &[BurstSpec], samples: usize, rng: &mut Rng) -> Result<()> {
+    let dt = a.sample_interval;
     let mut file = AtomicFile::create(&a.output)?;
-    let quantity = if a.current { "current" } else { "voltage" };
     let time_decimals = decimals(dt * 1e3);
     let value_decimals = if a.adc_step > 0.0 {
         decimals(a.adc_step)
@@ -164,7 +181,7 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
         let mut line = String::with_capacity(64);
         for k in 0..samples {
             let t = k as f64 * dt;
-            let i = current_ma(a.baseline_ma, &bursts, t);
+            let i = current_ma(a.baseline_ma, bursts, t);
             // Noise and steps are in the written quantity: shunt mV, or mA with --current.
             let mut v = if a.current { i } else { i * a.shunt_ohms };
             v += a.noise * rng.normal();
@@ -203,9 +220,14 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
         }
         Ok(())
     };
-    write(&mut file, &mut rng).map_err(|e| file.err(e))?;
-    file.commit()?;
+    write(&mut file, rng).map_err(|e| file.err(e))?;
+    file.commit()
+}
 
+/// Write FILE.truth.json: every burst's true excess charge and energy, from the closed form.
+fn write_truth(a: &SynthArgs, bursts: &[BurstSpec], samples: usize) -> Result<()> {
+    let dt = a.sample_interval;
+    let quantity = if a.current { "current" } else { "voltage" };
     let truth_bursts: Vec<TruthBurst> = bursts
         .iter()
         .enumerate()
@@ -251,8 +273,7 @@ pub fn run(a: &SynthArgs) -> Result<i32> {
     write_atomic(
         &format!("{}.truth.json", a.output),
         (json + "\n").as_bytes(),
-    )?;
-    Ok(0)
+    )
 }
 
 /// Decimals needed to print multiples of `step` exactly enough.

@@ -1,6 +1,9 @@
 //! A memory-mapped input that another program shortens while it is read raises SIGBUS on the
-//! first access past the new end. This turns that signal into the usual one-line error naming
-//! the file, exit code 2, instead of a bare "Bus error" (Linux; elsewhere the default stays).
+//! first access past the new end. Once a program calls [`install`] (process-wide policy: the
+//! `shuntscope` binary does, a library user may not want it), that signal becomes the usual
+//! one-line error naming the file, exit code 2, instead of a bare "Bus error" (Linux; elsewhere
+//! the default stays). Without [`install`], registering mappings costs a few atomic stores and
+//! changes nothing.
 //!
 //! Mapped ranges sit in a fixed table that the signal handler reads without locks or
 //! allocation; a SIGBUS outside them goes to the handler that was there before.
@@ -49,7 +52,6 @@ mod imp {
 
     /// Register `len` mapped bytes at `start`, read from the file the user calls `name`.
     pub fn register(start: *const u8, len: usize, name: &str) -> Guard {
-        install();
         let name: Box<[u8]> = format!("error: {name}: ").into_bytes().into();
         for (k, s) in TABLE.iter().enumerate() {
             if s.start
@@ -73,7 +75,8 @@ mod imp {
         }
     }
 
-    fn install() {
+    /// Install the SIGBUS handler (once; later calls do nothing).
+    pub fn install() {
         PREVIOUS.get_or_init(|| {
             // SAFETY: plain sigaction calls with zeroed, then filled-in, structures.
             unsafe {
@@ -144,6 +147,9 @@ mod imp {
     pub fn register(_start: *const u8, _len: usize, _name: &str) -> Guard {
         Guard
     }
+
+    /// Nothing to install where the default behaviour stays.
+    pub fn install() {}
 }
 
-pub use imp::{register, Guard};
+pub use imp::{install, register, Guard};

@@ -9,8 +9,10 @@ pub mod dso_nano;
 pub mod header;
 pub mod known;
 pub mod mapguard;
+pub mod number;
 pub mod reader;
 pub mod rigol;
+pub mod rows;
 pub mod rowshape;
 pub mod table;
 
@@ -21,8 +23,9 @@ use std::io::Read;
 /// How many bytes of a file the formats see when they score it and lay it out.
 pub const HEAD_BYTES: usize = 64 * 1024;
 
-/// Options the user gives to help or override detection.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// Options the user gives to help or override detection, and how to read.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct IngestOptions {
     /// Force a format by name (see [`FORMATS`]).
     pub input_format: Option<String>,
@@ -39,14 +42,36 @@ pub struct IngestOptions {
     /// Unit of the time column (`s`, `ms`, `us`, ...).
     pub time_unit: Option<String>,
     /// A marker column (a digital line or a second channel) by name or 1-based number.
-    #[serde(default)]
     pub marker_col: Option<String>,
     /// Also read the digital channels a format knows of (for `convert`).
-    #[serde(default)]
     pub read_digital: bool,
     /// Read large files instead of memory-mapping them.
-    #[serde(default)]
     pub no_mmap: bool,
+    /// Files of at least this many bytes are memory-mapped (unix only): no copy out of the
+    /// page cache, parsed pages dropped so the resident set stays at a few blocks.
+    pub mmap_min_bytes: u64,
+    /// Parse with the scalar parser only, not the SSE4.1 shape reader (the reference path of
+    /// the tests and benchmarks; both give the same bits).
+    pub no_simd: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            input_format: None,
+            sample_interval_s: None,
+            zero_px: None,
+            time_col: None,
+            value_col: None,
+            unit: None,
+            time_unit: None,
+            marker_col: None,
+            read_digital: false,
+            no_mmap: false,
+            mmap_min_bytes: 16 << 20,
+            no_simd: false,
+        }
+    }
 }
 
 /// The field separator of a table.
@@ -321,8 +346,8 @@ pub struct Source {
     /// Where its bytes are: the file itself, or a decompressed or spooled copy.
     data: std::sync::Arc<Data>,
     pub layout: Layout,
-    /// Memory-map large files (see [`reader::MMAP_MIN_BYTES`]).
-    pub mmap: bool,
+    /// How to read: memory-mapping and the shape reader.
+    pub read: reader::ReadOptions,
 }
 
 /// The bytes a source reads.
@@ -473,7 +498,10 @@ impl Source {
             path: path.to_string(),
             data: std::sync::Arc::new(data),
             layout,
-            mmap: !opts.no_mmap,
+            read: reader::ReadOptions {
+                mmap_min_bytes: (!opts.no_mmap).then_some(opts.mmap_min_bytes),
+                simd: !opts.no_simd,
+            },
         })
     }
 
@@ -491,7 +519,7 @@ impl Source {
 
     /// A fresh streaming reader over the whole file.
     pub fn reader(&self) -> Result<reader::SampleReader> {
-        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone(), self.mmap)
+        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone(), self.read)
     }
 
     /// A reader over a window of the file (see [`reader::SampleReader::open_window`]).
@@ -500,6 +528,7 @@ impl Source {
             &self.path,
             self.data.path(),
             self.layout.clone(),
+            self.read,
             offset,
             len,
         )

@@ -16,7 +16,8 @@
 //! 64 bytes) is left to the scalar parser. Other architectures than x86-64
 //! always take the scalar parser.
 
-use super::reader::{MAX_MAGNITUDE, POW10};
+use super::number::POW10;
+use super::reader::MAX_MAGNITUDE;
 
 /// Shapes kept per part; the most recently matched is tried first.
 const MAX_SHAPES: usize = 4;
@@ -306,16 +307,14 @@ impl Shapes {
     }
 }
 
-/// Whether this CPU can run the shape reader (and `SHUNTSCOPE_NO_SIMD` is not set, which
-/// forces the scalar parser: the reference path of the tests and benchmarks).
+/// Whether this CPU can run the shape reader (SSE4.1 and SSSE3 on x86-64). The reader's
+/// `ReadOptions::simd` can still turn it off (`--no-simd`: the scalar reference path).
 pub fn simd_available() -> bool {
     static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *AVAILABLE.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
         {
-            std::env::var_os("SHUNTSCOPE_NO_SIMD").is_none()
-                && is_x86_feature_detected!("sse4.1")
-                && is_x86_feature_detected!("ssse3")
+            is_x86_feature_detected!("sse4.1") && is_x86_feature_detected!("ssse3")
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -330,27 +329,39 @@ mod x86 {
     use std::arch::x86_64::*;
 
     /// Whether the row at `p` matches `s`. Needs `p + s.reach <= data.len()`.
+    ///
+    /// # Safety
+    /// The CPU must have SSE4.1 and SSSE3, and `p + s.reach <= data.len()`: each of the
+    /// `s.windows` 16-byte loads from `p` stays inside `data`.
     #[inline(always)]
     unsafe fn matches(s: &Shape, data: &[u8], p: usize) -> bool {
-        let zero = _mm_set1_epi8(b'0' as i8);
-        let nine = _mm_set1_epi8(9);
-        for w in 0..s.windows {
-            let x = _mm_loadu_si128(data.as_ptr().add(p + 16 * w) as *const __m128i);
-            let d = _mm_sub_epi8(x, zero);
-            let digit = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) as u16;
-            let lit = _mm_loadu_si128(s.lit[w].as_ptr() as *const __m128i);
-            let same = _mm_movemask_epi8(_mm_cmpeq_epi8(x, lit)) as u16;
-            if (digit & s.digit_mask[w]) != s.digit_mask[w]
-                || (same & s.lit_mask[w]) != s.lit_mask[w]
-            {
-                return false;
+        // SAFETY: the caller guarantees the CPU features and that every 16-byte load from `p`
+        // (`s.windows` of them, `s.reach` bytes in all) lies inside `data`.
+        unsafe {
+            let zero = _mm_set1_epi8(b'0' as i8);
+            let nine = _mm_set1_epi8(9);
+            for w in 0..s.windows {
+                let x = _mm_loadu_si128(data.as_ptr().add(p + 16 * w) as *const __m128i);
+                let d = _mm_sub_epi8(x, zero);
+                let digit = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) as u16;
+                let lit = _mm_loadu_si128(s.lit[w].as_ptr() as *const __m128i);
+                let same = _mm_movemask_epi8(_mm_cmpeq_epi8(x, lit)) as u16;
+                if (digit & s.digit_mask[w]) != s.digit_mask[w]
+                    || (same & s.lit_mask[w]) != s.lit_mask[w]
+                {
+                    return false;
+                }
             }
+            true
         }
-        true
     }
 
     /// The row's time and value (scaled), as the scalar parser computes them; `slot` is the
     /// time for implied time. None when a check fails (the scalar parser decides).
+    ///
+    /// # Safety
+    /// The CPU must have SSE4.1 and SSSE3, and `p + s.reach <= data.len()`: the fields'
+    /// 16-byte loads and the exponent digits all lie within `s.reach` bytes of `p`.
     #[inline(always)]
     pub(super) unsafe fn convert(
         s: &Shape,
@@ -359,80 +370,87 @@ mod x86 {
         p: usize,
         slot: f64,
     ) -> Option<(f64, f64)> {
-        let zero = _mm_set1_epi8(b'0' as i8);
-        let base = data.as_ptr().add(p);
-        let gather = |f: &Field| {
-            let x = _mm_loadu_si128(base.add(f.load) as *const __m128i);
-            _mm_shuffle_epi8(
-                _mm_sub_epi8(x, zero),
-                _mm_loadu_si128(f.shuf.as_ptr() as *const __m128i),
-            )
-        };
-        let gv = gather(&s.value);
-        let gt = match &s.time {
-            Some(f) => gather(f),
-            None => _mm_setzero_si128(),
-        };
-        // Digit pairs, then groups of four, then of eight: [t_hi, t_lo, v_hi, v_lo].
-        let pairs = _mm_set1_epi16(0x010A);
-        let quads = _mm_set1_epi32(0x0001_0064);
-        let a_t = _mm_madd_epi16(_mm_maddubs_epi16(gt, pairs), quads);
-        let a_v = _mm_madd_epi16(_mm_maddubs_epi16(gv, pairs), quads);
-        let eights = _mm_madd_epi16(_mm_packus_epi32(a_t, a_v), _mm_set1_epi32(0x0001_2710));
-        // [t_hi, v_hi, t_lo, v_lo] → two pairs of doubles; hi × 1e8 + lo is exact (< 1e15).
-        let f = _mm_shuffle_epi32(eights, 0b11_01_10_00);
-        let hi = _mm_cvtepi32_pd(f);
-        let lo = _mm_cvtepi32_pd(_mm_srli_si128(f, 8));
-        let mant = _mm_add_pd(_mm_mul_pd(hi, _mm_set1_pd(1e8)), lo);
-        let (tdiv, tneg) = s.time.map_or((1.0, false), |f| (f.div, f.neg));
-        let sign = |neg: bool| if neg { -0.0 } else { 0.0 };
-        let (t0, v0) = if s.exponents {
-            // Scientific notation: mantissa × or ÷ 10^|k|, k the exponent less the digits after
-            // the mark; exact operands, so correctly rounded (Clinger's fast path).
-            let scaled = |m: f64, f: &Field| -> Option<f64> {
-                let mut k = -f.frac;
-                if let Some(x) = f.exp {
-                    let mut e = 0i32;
-                    for j in 0..x.digits {
-                        e = e * 10 + (*base.add(x.at + j) - b'0') as i32;
+        // SAFETY: the caller guarantees the CPU features and `p + s.reach <= data.len()`; every
+        // load and digit read below is at an offset within `s.reach` of `p` (as `Shape::of_row` laid out).
+        unsafe {
+            let zero = _mm_set1_epi8(b'0' as i8);
+            let base = data.as_ptr().add(p);
+            let gather = |f: &Field| {
+                let x = _mm_loadu_si128(base.add(f.load) as *const __m128i);
+                _mm_shuffle_epi8(
+                    _mm_sub_epi8(x, zero),
+                    _mm_loadu_si128(f.shuf.as_ptr() as *const __m128i),
+                )
+            };
+            let gv = gather(&s.value);
+            let gt = match &s.time {
+                Some(f) => gather(f),
+                None => _mm_setzero_si128(),
+            };
+            // Digit pairs, then groups of four, then of eight: [t_hi, t_lo, v_hi, v_lo].
+            let pairs = _mm_set1_epi16(0x010A);
+            let quads = _mm_set1_epi32(0x0001_0064);
+            let a_t = _mm_madd_epi16(_mm_maddubs_epi16(gt, pairs), quads);
+            let a_v = _mm_madd_epi16(_mm_maddubs_epi16(gv, pairs), quads);
+            let eights = _mm_madd_epi16(_mm_packus_epi32(a_t, a_v), _mm_set1_epi32(0x0001_2710));
+            // [t_hi, v_hi, t_lo, v_lo] → two pairs of doubles; hi × 1e8 + lo is exact (< 1e15).
+            let f = _mm_shuffle_epi32(eights, 0b11_01_10_00);
+            let hi = _mm_cvtepi32_pd(f);
+            let lo = _mm_cvtepi32_pd(_mm_srli_si128(f, 8));
+            let mant = _mm_add_pd(_mm_mul_pd(hi, _mm_set1_pd(1e8)), lo);
+            let (tdiv, tneg) = s.time.map_or((1.0, false), |f| (f.div, f.neg));
+            let sign = |neg: bool| if neg { -0.0 } else { 0.0 };
+            let (t0, v0) = if s.exponents {
+                // Scientific notation: mantissa × or ÷ 10^|k|, k the exponent less the digits after
+                // the mark; exact operands, so correctly rounded (Clinger's fast path).
+                let scaled = |m: f64, f: &Field| -> Option<f64> {
+                    let mut k = -f.frac;
+                    if let Some(x) = f.exp {
+                        let mut e = 0i32;
+                        for j in 0..x.digits {
+                            e = e * 10 + (*base.add(x.at + j) - b'0') as i32;
+                        }
+                        k += if x.neg { -e } else { e };
                     }
-                    k += if x.neg { -e } else { e };
-                }
-                let v = match k {
-                    0..=22 => m * POW10[k as usize],
-                    -22..=-1 => m / POW10[(-k) as usize],
-                    _ => return None,
+                    let v = match k {
+                        0..=22 => m * POW10[k as usize],
+                        -22..=-1 => m / POW10[(-k) as usize],
+                        _ => return None,
+                    };
+                    Some(if f.neg { -v } else { v })
                 };
-                Some(if f.neg { -v } else { v })
+                let (mt, mv) = (
+                    _mm_cvtsd_f64(mant),
+                    _mm_cvtsd_f64(_mm_unpackhi_pd(mant, mant)),
+                );
+                let t = match &s.time {
+                    Some(f) => scaled(mt, f)?,
+                    None => 0.0,
+                };
+                (t, scaled(mv, &s.value)?)
+            } else {
+                // One correctly rounded divide (exact operands), as the scalar parser.
+                let mut x = _mm_div_pd(mant, _mm_set_pd(s.value.div, tdiv));
+                x = _mm_xor_pd(x, _mm_set_pd(sign(s.value.neg), sign(tneg)));
+                (_mm_cvtsd_f64(x), _mm_cvtsd_f64(_mm_unpackhi_pd(x, x)))
             };
-            let (mt, mv) = (
-                _mm_cvtsd_f64(mant),
-                _mm_cvtsd_f64(_mm_unpackhi_pd(mant, mant)),
-            );
-            let t = match &s.time {
-                Some(f) => scaled(mt, f)?,
-                None => 0.0,
+            let t = if s.time.is_some() {
+                t0 * c.time_scale + c.time_offset
+            } else {
+                slot
             };
-            (t, scaled(mv, &s.value)?)
-        } else {
-            // One correctly rounded divide (exact operands), as the scalar parser.
-            let mut x = _mm_div_pd(mant, _mm_set_pd(s.value.div, tdiv));
-            x = _mm_xor_pd(x, _mm_set_pd(sign(s.value.neg), sign(tneg)));
-            (_mm_cvtsd_f64(x), _mm_cvtsd_f64(_mm_unpackhi_pd(x, x)))
-        };
-        let t = if s.time.is_some() {
-            t0 * c.time_scale + c.time_offset
-        } else {
-            slot
-        };
-        let v = v0 * c.value_scale + c.value_offset;
-        if t.abs() > MAX_MAGNITUDE || v.abs() > MAX_MAGNITUDE {
-            return None;
+            let v = v0 * c.value_scale + c.value_offset;
+            if t.abs() > MAX_MAGNITUDE || v.abs() > MAX_MAGNITUDE {
+                return None;
+            }
+            Some((t, v))
         }
-        Some((t, v))
     }
 
     /// [`Shapes::run`] with SSE4.1.
+    ///
+    /// # Safety
+    /// The CPU must have SSE4.1 and SSSE3 (`Shapes::new` checks).
     #[target_feature(enable = "sse2,ssse3,sse4.1")]
     pub(super) unsafe fn run(
         sh: &mut Shapes,
@@ -441,61 +459,65 @@ mod x86 {
         mut line: u64,
         out: &mut Sink,
     ) -> (usize, u64) {
-        let c = sh.ctx;
-        let start_line = line;
-        let n = data.len();
-        let mut s = sh.list[0];
-        // Room for every row the rest of the part could hold; rows are written in place and
-        // the counters kept in registers, then stored once.
-        let min_len = sh.list.iter().map(|s| s.len).min().unwrap_or(1).max(1);
-        let room = (n - p) / min_len + 1;
-        out.time.reserve(room);
-        out.value.reserve(room);
-        let (time, value) = (
-            out.time.spare_capacity_mut(),
-            out.value.spare_capacity_mut(),
-        );
-        let slot0 = *out.slots;
-        let mut last_t = *out.last_t;
-        let mut k = 0usize;
-        while k < room {
-            if p + s.reach > n || !matches(&s, data, p) {
-                // Another known shape?
-                let Some(j) = sh.list[1..]
-                    .iter()
-                    .position(|o| p + o.reach <= n && matches(o, data, p))
-                else {
+        // SAFETY: the caller guarantees the CPU features; `matches` and `convert` are called only
+        // with `p + reach <= n` checked, and `set_len` covers only the `k` slots written.
+        unsafe {
+            let c = sh.ctx;
+            let start_line = line;
+            let n = data.len();
+            let mut s = sh.list[0];
+            // Room for every row the rest of the part could hold; rows are written in place and
+            // the counters kept in registers, then stored once.
+            let min_len = sh.list.iter().map(|s| s.len).min().unwrap_or(1).max(1);
+            let room = (n - p) / min_len + 1;
+            out.time.reserve(room);
+            out.value.reserve(room);
+            let (time, value) = (
+                out.time.spare_capacity_mut(),
+                out.value.spare_capacity_mut(),
+            );
+            let slot0 = *out.slots;
+            let mut last_t = *out.last_t;
+            let mut k = 0usize;
+            while k < room {
+                if p + s.reach > n || !matches(&s, data, p) {
+                    // Another known shape?
+                    let Some(j) = sh.list[1..]
+                        .iter()
+                        .position(|o| p + o.reach <= n && matches(o, data, p))
+                    else {
+                        break;
+                    };
+                    sh.list.swap(0, j + 1);
+                    s = sh.list[0];
+                }
+                let Some((t, v)) = convert(&s, &c, data, p, (slot0 + k as u64) as f64) else {
                     break;
                 };
-                sh.list.swap(0, j + 1);
-                s = sh.list[0];
-            }
-            let Some((t, v)) = convert(&s, &c, data, p, (slot0 + k as u64) as f64) else {
-                break;
-            };
-            if s.time.is_some() {
-                if t < last_t && !c.reorder {
-                    break;
+                if s.time.is_some() {
+                    if t < last_t && !c.reorder {
+                        break;
+                    }
+                    last_t = t;
                 }
-                last_t = t;
+                time[k].write(t);
+                value[k].write(v);
+                k += 1;
+                p += s.len;
             }
-            time[k].write(t);
-            value[k].write(v);
-            k += 1;
-            p += s.len;
-        }
-        line += k as u64;
-        if k > 0 {
-            if out.value.is_empty() {
-                *out.first_row_line = start_line;
+            line += k as u64;
+            if k > 0 {
+                if out.value.is_empty() {
+                    *out.first_row_line = start_line;
+                }
+                *out.last_row_line = line - 1;
+                *out.slots += k as u64;
+                *out.last_t = last_t;
+                // SAFETY: the first `k` spare slots of both vectors were written above.
+                out.time.set_len(out.time.len() + k);
+                out.value.set_len(out.value.len() + k);
             }
-            *out.last_row_line = line - 1;
-            *out.slots += k as u64;
-            *out.last_t = last_t;
-            // SAFETY: the first `k` spare slots of both vectors were written above.
-            out.time.set_len(out.time.len() + k);
-            out.value.set_len(out.value.len() + k);
+            (p, line - start_line)
         }
-        (p, line - start_line)
     }
 }

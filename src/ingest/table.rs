@@ -312,159 +312,33 @@ pub fn table_layout(
     has_header: bool,
 ) -> Result<Layout> {
     let mut assumptions = Vec::new();
-    let n = block.fields;
-    let base: Vec<String> = names.iter().map(|c| split_name_unit(c).0).collect();
     if opts.time_col.is_none() || opts.value_col.is_none() {
-        for (i, a) in names.iter().enumerate() {
-            if let Some(j) = names[i + 1..]
-                .iter()
-                .position(|b| !a.is_empty() && a.eq_ignore_ascii_case(b))
-            {
-                return Err(Error::input(
-                    file,
-                    format!(
-                        "the column name \"{a}\" appears twice (columns {} and {}): name the columns by number with --time-col and --value-col",
-                        i + 1,
-                        i + j + 2
-                    ),
-                ));
-            }
-        }
+        check_unique(file, &names)?;
     }
-
-    // Time.
-    let time_index = match &opts.time_col {
-        Some(t) => Some(find_column(&names, t, "time column")?),
-        None => (0..n).find(|&j| has_dim(&units[j], Dim::Time)).or_else(|| {
-            (0..n).find(|&j| {
-                is_time_name(&base[j])
-                    && !has_dim(&units[j], Dim::Voltage)
-                    && !has_dim(&units[j], Dim::Current)
-            })
-        }),
-    };
-    let time_index = if opts.time_col.is_none() && time_index.is_none() && !has_header && n >= 2 {
-        assumptions.push("no header: column 1 taken as time".to_string());
-        Some(0)
-    } else {
-        time_index
-    };
-
-    // Value.
-    let is_candidate = |j: usize| Some(j) != time_index;
-    let value_index = match &opts.value_col {
-        Some(v) => find_column(&names, v, "value column")?,
-        None => (0..n)
-            .filter(|&j| is_candidate(j))
-            .find(|&j| has_dim(&units[j], Dim::Current))
-            .or_else(|| {
-                (0..n)
-                    .filter(|&j| is_candidate(j) && units[j].is_none())
-                    .find(|&j| is_current_name(&base[j]))
-            })
-            .or_else(|| {
-                (0..n)
-                    .filter(|&j| is_candidate(j))
-                    .find(|&j| has_dim(&units[j], Dim::Voltage))
-            })
-            .or_else(|| {
-                (0..n)
-                    .filter(|&j| is_candidate(j) && units[j].is_none())
-                    .find(|&j| is_voltage_name(&base[j]))
-            })
-            .or_else(|| (0..n).find(|&j| is_candidate(j) && (!has_header || units[j].is_none())))
-            .ok_or_else(|| {
-                Error::input(
-                    file,
-                    format!(
-                        "no value column found among {}: name it with --value-col",
-                        quoted(&names)
-                    ),
-                )
-            })?,
-    };
-
-    // Units.
-    if let Some(u) = &opts.unit {
-        let unit = parse_unit(u)
-            .filter(|u| matches!(u.dim, Dim::Voltage | Dim::Current))
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "--unit {u}: expected a voltage or current unit (V, mV, A, mA, uA, nA)"
-                ))
-            })?;
-        units[value_index] = Some(unit);
-    }
-    let value_unit = match &units[value_index] {
-        Some(u) if matches!(u.dim, Dim::Voltage | Dim::Current) => u.clone(),
-        _ => {
-            return Err(Error::input(
-                file,
-                format!(
-                    "cannot tell the unit of column {} \"{}\": give --unit (V, mV, A, mA or uA)",
-                    value_index + 1,
-                    names[value_index]
-                ),
-            ))
-        }
-    };
+    let time_index = time_column(opts, &names, &units, block.fields)?;
+    let time_index =
+        if opts.time_col.is_none() && time_index.is_none() && !has_header && block.fields >= 2 {
+            assumptions.push("no header: column 1 taken as time".to_string());
+            Some(0)
+        } else {
+            time_index
+        };
+    let value_index = value_column(
+        file,
+        opts,
+        &names,
+        &units,
+        has_header,
+        block.fields,
+        time_index,
+    )?;
+    let value_unit = value_unit(file, opts, &names, &mut units, value_index)?;
     let quantity = if value_unit.dim == Dim::Current {
         Quantity::Current
     } else {
         Quantity::Voltage
     };
-
-    let time = match (opts.sample_interval_s, time_index) {
-        (Some(dt), ti) => {
-            if let Some(ti) = ti {
-                assumptions.push(format!(
-                    "time column {} \"{}\" ignored: --sample-interval given",
-                    ti + 1,
-                    names[ti]
-                ));
-            }
-            TimeBase::Implied {
-                start_s: 0.0,
-                interval_s: dt,
-            }
-        }
-        (None, Some(ti)) => {
-            let unit = match &opts.time_unit {
-                Some(u) => parse_unit(u)
-                    .filter(|u| u.dim == Dim::Time)
-                    .ok_or_else(|| {
-                        Error::usage(format!("--time-unit {u}: expected s, ms, us or ns"))
-                    })?,
-                None => match &units[ti] {
-                    Some(u) if u.dim == Dim::Time => u.clone(),
-                    _ => {
-                        assumptions.push(format!(
-                            "time column {} \"{}\" has no unit: taken as seconds (override with --time-unit)",
-                            ti + 1,
-                            names[ti]
-                        ));
-                        Unit::new(Dim::Time, 1.0, "s")
-                    }
-                },
-            };
-            let scale = unit.to_base;
-            units[ti] = Some(unit);
-            TimeBase::Column {
-                index: ti,
-                scale,
-                offset: 0.0,
-            }
-        }
-        (None, None) => {
-            return Err(Error::input(
-                file,
-                format!(
-                    "no time column among {}: give --sample-interval (e.g. 100us) or --time-col",
-                    quoted(&names)
-                ),
-            ))
-        }
-    };
+    let time = time_base(file, opts, &names, &mut units, time_index, &mut assumptions)?;
     let time_label = describe_time(&time, &names, &units);
     let value_scale = value_unit.to_base;
     Ok(Layout {
@@ -491,6 +365,186 @@ pub fn table_layout(
             None => None,
         },
     })
+}
+
+/// Columns are found by name: two with the same name are an error unless both are named by
+/// the user.
+fn check_unique(file: &str, names: &[String]) -> Result<()> {
+    for (i, a) in names.iter().enumerate() {
+        if let Some(j) = names[i + 1..]
+            .iter()
+            .position(|b| !a.is_empty() && a.eq_ignore_ascii_case(b))
+        {
+            return Err(Error::input(
+                file,
+                format!(
+                    "the column name \"{a}\" appears twice (columns {} and {}): name the columns by number with --time-col and --value-col",
+                    i + 1,
+                    i + j + 2
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The time column: named by the user, else the first with a time unit, else the first with a
+/// time-like name and no voltage or current unit.
+fn time_column(
+    opts: &IngestOptions,
+    names: &[String],
+    units: &[Option<Unit>],
+    n: usize,
+) -> Result<Option<usize>> {
+    let base: Vec<String> = names.iter().map(|c| split_name_unit(c).0).collect();
+    Ok(match &opts.time_col {
+        Some(t) => Some(find_column(names, t, "time column")?),
+        None => (0..n).find(|&j| has_dim(&units[j], Dim::Time)).or_else(|| {
+            (0..n).find(|&j| {
+                is_time_name(&base[j])
+                    && !has_dim(&units[j], Dim::Voltage)
+                    && !has_dim(&units[j], Dim::Current)
+            })
+        }),
+    })
+}
+
+/// The value column: named by the user, else the first current column (by unit, then by name),
+/// else the first voltage column (likewise), else the first column left without a unit.
+#[allow(clippy::too_many_arguments)]
+fn value_column(
+    file: &str,
+    opts: &IngestOptions,
+    names: &[String],
+    units: &[Option<Unit>],
+    has_header: bool,
+    n: usize,
+    time_index: Option<usize>,
+) -> Result<usize> {
+    let base: Vec<String> = names.iter().map(|c| split_name_unit(c).0).collect();
+    let is_candidate = |j: usize| Some(j) != time_index;
+    match &opts.value_col {
+        Some(v) => find_column(names, v, "value column"),
+        None => (0..n)
+            .filter(|&j| is_candidate(j))
+            .find(|&j| has_dim(&units[j], Dim::Current))
+            .or_else(|| {
+                (0..n)
+                    .filter(|&j| is_candidate(j) && units[j].is_none())
+                    .find(|&j| is_current_name(&base[j]))
+            })
+            .or_else(|| {
+                (0..n)
+                    .filter(|&j| is_candidate(j))
+                    .find(|&j| has_dim(&units[j], Dim::Voltage))
+            })
+            .or_else(|| {
+                (0..n)
+                    .filter(|&j| is_candidate(j) && units[j].is_none())
+                    .find(|&j| is_voltage_name(&base[j]))
+            })
+            .or_else(|| (0..n).find(|&j| is_candidate(j) && (!has_header || units[j].is_none())))
+            .ok_or_else(|| {
+                Error::input(
+                    file,
+                    format!(
+                        "no value column found among {}: name it with --value-col",
+                        quoted(names)
+                    ),
+                )
+            }),
+    }
+}
+
+/// The value column's unit: `--unit`, else the one its header gives.
+fn value_unit(
+    file: &str,
+    opts: &IngestOptions,
+    names: &[String],
+    units: &mut [Option<Unit>],
+    value_index: usize,
+) -> Result<Unit> {
+    if let Some(u) = &opts.unit {
+        let unit = parse_unit(u)
+            .filter(|u| matches!(u.dim, Dim::Voltage | Dim::Current))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "--unit {u}: expected a voltage or current unit (V, mV, A, mA, uA, nA)"
+                ))
+            })?;
+        units[value_index] = Some(unit);
+    }
+    match &units[value_index] {
+        Some(u) if matches!(u.dim, Dim::Voltage | Dim::Current) => Ok(u.clone()),
+        _ => Err(Error::input(
+            file,
+            format!(
+                "cannot tell the unit of column {} \"{}\": give --unit (V, mV, A, mA or uA)",
+                value_index + 1,
+                names[value_index]
+            ),
+        )),
+    }
+}
+
+/// Where time comes from: `--sample-interval` (implied), else the time column in its unit.
+fn time_base(
+    file: &str,
+    opts: &IngestOptions,
+    names: &[String],
+    units: &mut [Option<Unit>],
+    time_index: Option<usize>,
+    assumptions: &mut Vec<String>,
+) -> Result<TimeBase> {
+    match (opts.sample_interval_s, time_index) {
+        (Some(dt), ti) => {
+            if let Some(ti) = ti {
+                assumptions.push(format!(
+                    "time column {} \"{}\" ignored: --sample-interval given",
+                    ti + 1,
+                    names[ti]
+                ));
+            }
+            Ok(TimeBase::Implied {
+                start_s: 0.0,
+                interval_s: dt,
+            })
+        }
+        (None, Some(ti)) => {
+            let unit = match &opts.time_unit {
+                Some(u) => parse_unit(u)
+                    .filter(|u| u.dim == Dim::Time)
+                    .ok_or_else(|| {
+                        Error::usage(format!("--time-unit {u}: expected s, ms, us or ns"))
+                    })?,
+                None => match &units[ti] {
+                    Some(u) if u.dim == Dim::Time => u.clone(),
+                    _ => {
+                        assumptions.push(format!(
+                            "time column {} \"{}\" has no unit: taken as seconds (override with --time-unit)",
+                            ti + 1,
+                            names[ti]
+                        ));
+                        Unit::new(Dim::Time, 1.0, "s")
+                    }
+                },
+            };
+            let scale = unit.to_base;
+            units[ti] = Some(unit);
+            Ok(TimeBase::Column {
+                index: ti,
+                scale,
+                offset: 0.0,
+            })
+        }
+        (None, None) => Err(Error::input(
+            file,
+            format!(
+                "no time column among {}: give --sample-interval (e.g. 100us) or --time-col",
+                quoted(names)
+            ),
+        )),
+    }
 }
 
 fn quoted(names: &[String]) -> String {

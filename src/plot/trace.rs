@@ -3,11 +3,11 @@
 
 use super::{color, e, Chart};
 use crate::analysis::Analysis;
-use crate::attribute::pcap::PHASE_ORDER;
+use crate::capture::exchange::Phase;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// The tick colour of an exchange phase (stacked in `PHASE_ORDER` order).
+/// The tick colour of an exchange phase (stacked in `Phase::ALL` order).
 fn phase_color(k: usize) -> RGBColor {
     match k {
         0..=3 => color([5, 4, 3, 2][k]),
@@ -24,11 +24,11 @@ pub struct TraceChart<'a> {
     pub window: (f64, f64),
 }
 
-impl Chart for TraceChart<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+impl TraceChart<'_> {
+    /// The current axis: the envelope, the idle level and the trigger level, with margins;
+    /// (bottom, top, margin) in mA.
+    fn y_range(&self) -> (f64, f64, f64) {
         let a = self.analysis;
-        root.fill(&WHITE).map_err(e)?;
-        let (t0, t1) = self.window;
         let lo = self
             .columns
             .iter()
@@ -47,10 +47,39 @@ impl Chart for TraceChart<'_> {
             (0.0, 1.0)
         };
         let pad = ((hi - lo) * 0.08).max(1e-9);
-        let (y0, y1) = (
+        (
             lo.min(a.baseline_ma) - pad,
             hi.max(a.baseline_ma + a.threshold_ma) + 2.0 * pad,
-        );
+            pad,
+        )
+    }
+
+    /// The envelope as paths: a vertical stroke per column from min to max, joined column to
+    /// column through the middles.
+    fn envelope_segments(&self) -> Vec<Vec<(f64, f64)>> {
+        let mut prev: Option<(f64, f64, f64)> = None;
+        let mut segs = Vec::new();
+        for c in &self.columns {
+            match (c, prev) {
+                (Some(c), Some(p)) => {
+                    segs.push(vec![(c.0, c.1), (c.0, c.2)]);
+                    segs.push(vec![(p.0, 0.5 * (p.1 + p.2)), (c.0, 0.5 * (c.1 + c.2))]);
+                }
+                (Some(c), None) => segs.push(vec![(c.0, c.1), (c.0, c.2)]),
+                _ => {}
+            }
+            prev = *c;
+        }
+        segs
+    }
+}
+
+impl Chart for TraceChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let a = self.analysis;
+        root.fill(&WHITE).map_err(e)?;
+        let (t0, t1) = self.window;
+        let (y0, y1, pad) = self.y_range();
         let name = std::path::Path::new(&a.file)
             .file_name()
             .and_then(|n| n.to_str())
@@ -96,19 +125,7 @@ impl Chart for TraceChart<'_> {
             .map_err(e)?;
         // The envelope: a vertical stroke per column from min to max, joined column to column.
         let line = color(0).stroke_width(1);
-        let mut prev: Option<(f64, f64, f64)> = None;
-        let mut segs = Vec::new();
-        for c in &self.columns {
-            match (c, prev) {
-                (Some(c), Some(p)) => {
-                    segs.push(vec![(c.0, c.1), (c.0, c.2)]);
-                    segs.push(vec![(p.0, 0.5 * (p.1 + p.2)), (c.0, 0.5 * (c.1 + c.2))]);
-                }
-                (Some(c), None) => segs.push(vec![(c.0, c.1), (c.0, c.2)]),
-                _ => {}
-            }
-            prev = *c;
-        }
+        let segs = self.envelope_segments();
         chart
             .draw_series(segs.into_iter().map(|s| PathElement::new(s, line)))
             .map_err(e)?
@@ -139,7 +156,7 @@ impl Chart for TraceChart<'_> {
         // Packet exchanges (--pcap): a tick per exchange at its first packet, coloured by phase.
         if let Some(p) = &a.pcap {
             let tick = (y1 - y0) * 0.07;
-            for (k, phase) in PHASE_ORDER.iter().enumerate() {
+            for (k, phase) in Phase::ALL.iter().enumerate() {
                 let ticks: Vec<f64> = p
                     .exchanges
                     .iter()

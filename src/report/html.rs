@@ -1,6 +1,15 @@
-//! report.html: self-contained (inline CSS, no external resources), every string escaped.
+//! report.html: one self-contained file (inline CSS, charts inlined as `data:` URIs, nothing
+//! loaded from anywhere else), every string escaped.
 
 use super::{batch_tables, BatchReport};
+use base64::Engine;
+
+/// A chart to inline: its file name in the report folder, caption and PNG bytes.
+pub struct Image {
+    pub name: String,
+    pub caption: String,
+    pub png: Vec<u8>,
+}
 
 /// Escape text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -23,10 +32,11 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;p
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.lesson{background:#f6f8e8;padding:.8em 1em;border-left:4px solid #8a3}\
 p.intro{color:#555;max-width:60em}figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}";
 
-/// Render; `images` are (file name, caption) of PNGs beside report.html.
-pub fn render(r: &BatchReport, images: &[(String, String)]) -> String {
+/// Render, with `images` inlined (so the page can be mailed alone).
+pub fn render(r: &BatchReport, images: &[Image]) -> String {
     let mut s = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    s.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'\">");
+    // Images from data: URIs only, styles inline only, nothing else from anywhere.
+    s.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">");
     s.push_str(&format!(
         "<title>shuntscope batch report</title><style>{STYLE}</style></head><body>\n"
     ));
@@ -43,12 +53,13 @@ pub fn render(r: &BatchReport, images: &[(String, String)]) -> String {
             esc(&l.text)
         ));
     }
-    for (file, caption) in images {
+    for im in images {
         s.push_str(&format!(
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n",
-            esc(file),
-            esc(caption),
-            esc(caption)
+            "<figure id=\"{}\"><img src=\"data:image/png;base64,{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n",
+            esc(&im.name),
+            base64::engine::general_purpose::STANDARD.encode(&im.png),
+            esc(&im.caption),
+            esc(&im.caption)
         ));
     }
     for t in batch_tables(r) {

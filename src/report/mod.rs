@@ -8,7 +8,10 @@ use crate::analysis::Analysis;
 use crate::error::Result;
 
 /// Output formats of `analyze`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// Aligned text for people.
     Table,
@@ -27,11 +30,12 @@ pub fn render(a: &Analysis, format: OutputFormat) -> Result<String> {
     }
 }
 
+pub mod folder;
 pub mod html;
 pub mod markdown;
 pub mod parquet;
 
-use crate::batch::FileOutcome;
+use crate::pipeline::FileOutcome;
 use crate::summarize::{Summaries, SummarySettings};
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +89,17 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// Every table of a batch report, in the order the report shows them.
 pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
+    let mut t = cost_tables(r);
+    t.extend(projection_tables(r));
+    t.extend(capture_tables(r));
+    t.extend(file_tables(r));
+    t
+}
+
+/// What messages cost, per group and label, and the comparisons between groups.
+fn cost_tables(r: &BatchReport) -> Vec<Table> {
     let s = &r.summaries;
     let st = &r.settings;
     let mut t = Vec::new();
@@ -176,6 +190,14 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
             })
             .collect(),
     });
+    t
+}
+
+/// Amortised cost per message and battery life.
+fn projection_tables(r: &BatchReport) -> Vec<Table> {
+    let s = &r.summaries;
+    let st = &r.settings;
+    let mut t = Vec::new();
     let mut header = vec!["group".to_string()];
     header.extend(
         st.messages_per_connection
@@ -223,6 +245,12 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
             })
             .collect(),
     });
+    t
+}
+
+/// Packet captures: cost per protocol phase, and clock alignment.
+fn capture_tables(r: &BatchReport) -> Vec<Table> {
+    let mut t = Vec::new();
     let ph = phase_rows(r);
     if !ph.is_empty() {
         t.push(Table {
@@ -239,8 +267,8 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
                 .map(|(g, p)| {
                     vec![
                         g.clone(),
-                        p.protocol.clone(),
-                        p.phase.clone(),
+                        p.protocol.to_string(),
+                        p.phase.to_string(),
                         p.exchanges.to_string(),
                         p.packets.to_string(),
                         p.bytes.to_string(),
@@ -279,6 +307,12 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
             rows: align,
         });
     }
+    t
+}
+
+/// The files: what was read, what failed, what is unexplained, the warnings.
+fn file_tables(r: &BatchReport) -> Vec<Table> {
+    let mut t = Vec::new();
     t.push(Table {
         id: "files",
         title: "Files".into(),
@@ -312,7 +346,7 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
                     crate::units::fmt_duration(x.sample_interval_s),
                     num(Some(x.baseline_ma), 2),
                     num(Some(x.noise_ma), 2),
-                    x.bursts.to_string(),
+                    x.bursts.len().to_string(),
                     x.attribution.events.len().to_string(),
                     x.attribution.unexplained_bursts.len().to_string(),
                     x.attribution.unmatched_events.len().to_string(),
@@ -341,11 +375,11 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
             for b in &x.attribution.unexplained_bursts {
                 unexplained.push(vec![f.file.clone(), "burst".into(), format!("burst {b}")]);
             }
-            for (t, l) in &x.attribution.unmatched_events {
+            for u in &x.attribution.unmatched_events {
                 unexplained.push(vec![
                     f.file.clone(),
                     "event".into(),
-                    format!("{l} at {t:.4} s, no burst"),
+                    format!("{} at {:.4} s, no burst", u.label, u.time_s),
                 ]);
             }
         }
@@ -366,7 +400,7 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
         .flat_map(|(f, x)| {
             x.warnings
                 .iter()
-                .map(move |w| vec![f.file.clone(), w.code.clone(), w.message.clone()])
+                .map(move |w| vec![f.file.clone(), w.code.to_string(), w.message.clone()])
         })
         .collect();
     if !warnings.is_empty() {
@@ -408,8 +442,8 @@ pub fn phases_csv(r: &BatchReport) -> String {
         out.push_str(
             &[
                 csv::field(&g),
-                p.protocol,
-                p.phase,
+                p.protocol.to_string(),
+                p.phase.to_string(),
                 p.exchanges.to_string(),
                 p.packets.to_string(),
                 p.bytes.to_string(),

@@ -34,7 +34,7 @@ pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
             group.push(o.group.clone());
             label.push(e.label.clone());
             index.push(e.index as u32);
-            bursts.push(e.bursts as u32);
+            bursts.push(e.bursts.len() as u32);
             for (k, v) in [
                 e.start_s,
                 e.end_s,
@@ -163,8 +163,8 @@ pub fn exchanges(r: &BatchReport) -> Result<Vec<u8>> {
         for e in &p.exchanges {
             file.push(o.file.clone());
             group.push(o.group.clone());
-            protocol.push(e.protocol.clone());
-            phase.push(e.phase.clone());
+            protocol.push(e.protocol.to_string());
+            phase.push(e.phase.to_string());
             start.push(e.start_s);
             end.push(e.end_s);
             packets.push(e.packets);

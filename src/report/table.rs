@@ -38,7 +38,7 @@ pub fn render(a: &Analysis) -> String {
         s,
         "baseline   {:.3} mA ({}), noise {:.3} mA rms{}",
         a.baseline_ma,
-        if a.baseline_source == "auto" {
+        if a.baseline_source == crate::analysis::BaselineSource::Auto {
             "estimated"
         } else {
             "given"
@@ -127,7 +127,7 @@ pub fn pcap(s: &mut String, p: &crate::attribute::pcap::PcapReport, clock: bool)
         let _ = writeln!(
             s,
             "charge     each exchange's stretch of its burst, {}",
-            if p.charge_split == "integrated" {
+            if p.charge_split == crate::attribute::pcap::ChargeSplit::Integrated {
                 "integrated on the samples"
             } else {
                 "split by time (the trace could not be read twice)"

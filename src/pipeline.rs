@@ -1,0 +1,141 @@
+//! One file all the way: ingest → calibrate → detect ([`crate::analysis`]) → attribute (schedule,
+//! events file, marker column or packet capture) → excerpts for galleries. `analyze`, `batch`
+//! and `plot` all run a file through [`run_file`]; every warning ends up in the result.
+//!
+//! Cost: the two streaming passes of the analysis, plus one more pass when a packet capture's
+//! exchanges are integrated on the samples or excerpts are asked for (both in the same pass).
+
+use crate::analysis::{analyze_file_with, stream_file, Analysis, Excerpt, Warning, WarningCode};
+use crate::attribute::pcap::{attribute_pcap, events as pcap_events, integrate, PcapReport};
+use crate::attribute::{attribute, Attribution, LabelSource};
+use crate::error::Result;
+use crate::plot::envelope::Envelope;
+use crate::settings::Settings;
+use serde::{Deserialize, Serialize};
+
+/// Columns of an event's excerpt.
+pub const EXCERPT_COLUMNS: usize = 160;
+
+/// Run the whole pipeline on one file. Errors name the file (and line and column where there
+/// is one).
+pub fn run_file(path: &str, settings: &Settings) -> Result<Analysis> {
+    run_file_with(path, settings, &mut |_, _| {})
+}
+
+/// [`run_file`], also showing every sample (time s, current mA) of the detection pass to
+/// `observe` (a plot's envelope is built in that pass at no extra read).
+pub fn run_file_with(
+    path: &str,
+    settings: &Settings,
+    observe: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<Analysis> {
+    let mut a = analyze_file_with(path, settings, observe)?;
+    let mut pcap = match settings.pcap_options() {
+        Some(o) => Some(attribute_pcap(&a.bursts, &o)?),
+        None => None,
+    };
+    let source = settings.label_source();
+    a.attribution = match (&source, &pcap) {
+        // With nothing else to label them, the capture labels the bursts.
+        (LabelSource::Bursts, Some(r)) => pcap_events(&a.bursts, r),
+        _ => attribute(&a.bursts, &source, &a.marker_edges_s)?,
+    };
+    // One more pass over the samples, for what needs the bursts' and events' times: the
+    // exchanges' integrated charges and the events' excerpts. Standard input cannot be read
+    // again: the capture keeps its time-share split and there are no excerpts.
+    let excerpts = excerpt_windows(&a.attribution, settings.excerpts);
+    if a.file != "-" && (pcap.is_some() || !excerpts.is_empty()) {
+        a.excerpts = second_pass(&a, settings, pcap.as_mut(), &excerpts)?;
+    }
+    if let Some(r) = &pcap {
+        a.warnings.extend(r.warnings.iter().map(|w| Warning {
+            code: WarningCode::Pcap,
+            message: w.clone(),
+            burst: None,
+        }));
+    }
+    a.pcap = pcap;
+    Ok(a)
+}
+
+/// The windows of the first `n` events: the event with margins of 25% of its length (at
+/// least 1 ms) on each side.
+fn excerpt_windows(attribution: &Attribution, n: usize) -> Vec<(usize, (f64, f64))> {
+    attribution
+        .events
+        .iter()
+        .take(n)
+        .map(|e| {
+            let pad = ((e.end_s - e.start_s) * 0.25).max(1e-3);
+            (e.index, (e.start_s - pad, e.end_s + pad))
+        })
+        .collect()
+}
+
+/// Read the file again: integrate the capture's exchanges on the samples, and down-sample
+/// the samples around each event window into an excerpt. Memory: one small envelope per window.
+fn second_pass(
+    a: &Analysis,
+    settings: &Settings,
+    pcap: Option<&mut PcapReport>,
+    windows: &[(usize, (f64, f64))],
+) -> Result<Vec<Excerpt>> {
+    let mut envs: Vec<Envelope> = windows
+        .iter()
+        .map(|(_, w)| Envelope::new(EXCERPT_COLUMNS * 2, Some(*w), 0.0))
+        .collect();
+    let mut excerpt = |t: &[f64], i: &[f64]| {
+        let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
+            return;
+        };
+        for (env, (_, w)) in envs.iter_mut().zip(windows) {
+            if w.1 >= first && w.0 <= last {
+                env.push(t, i);
+            }
+        }
+    };
+    let mut streamed = false;
+    if let Some(r) = pcap {
+        let max_step_s = a.sample_interval_s * settings.detect.gap_factor;
+        integrate(r, &a.bursts, a.baseline_ma, a.supply_v, max_step_s, |f| {
+            streamed = true;
+            stream_file(&a.file, settings, |t, i| {
+                f(t, i);
+                excerpt(t, i);
+            })
+        })?;
+    }
+    if !streamed && !windows.is_empty() {
+        stream_file(&a.file, settings, &mut excerpt)?;
+    }
+    Ok(windows
+        .iter()
+        .zip(envs)
+        .map(|((event, _), env)| Excerpt {
+            event: *event,
+            columns: env
+                .columns(EXCERPT_COLUMNS)
+                .into_iter()
+                .flatten()
+                .map(|(t, lo, hi)| [t, lo, hi])
+                .collect(),
+        })
+        .collect())
+}
+
+/// What came of one file in a batch: its place (group, metadata), the settings it was run
+/// with, and the analysis or the error. Serialised into report.json as it is, so `merge` (and
+/// later `diff`) read it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileOutcome {
+    pub file: String,
+    pub group: String,
+    pub bytes_per_message: Option<f64>,
+    pub payload: Option<String>,
+    /// The error, for a file that failed.
+    pub error: Option<String>,
+    /// The settings it was run with.
+    #[serde(default)]
+    pub settings: Option<Settings>,
+    pub result: Option<Analysis>,
+}

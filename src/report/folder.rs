@@ -1,0 +1,155 @@
+//! A batch report folder: build the report from the files' outcomes, write every output into a
+//! folder that appears whole or not at all, and read one back (for `merge`, `plot` and `diff`).
+
+use super::{html, markdown, parquet, phases_csv, summary_csv, BatchReport, BatchReportIn};
+use crate::error::{Error, Result};
+use crate::output::AtomicDir;
+use crate::pipeline::FileOutcome;
+use crate::plot::charts::{
+    BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart,
+};
+use crate::plot::gallery::{empty_panel, panels};
+use crate::plot::render;
+use crate::summarize::{summarize, SummarySettings};
+
+/// Summarise the outcomes into a report.
+pub fn build(
+    settings: SummarySettings,
+    inputs: Vec<String>,
+    shard: Option<String>,
+    files: Vec<FileOutcome>,
+) -> BatchReport {
+    let summaries = summarize(&files, &settings);
+    BatchReport {
+        tool: format!("shuntscope {}", env!("CARGO_PKG_VERSION")),
+        settings,
+        inputs,
+        shard,
+        failed: files.iter().filter(|f| f.error.is_some()).count(),
+        files,
+        summaries,
+    }
+}
+
+/// The charts a report folder holds: (file, caption).
+pub const CHARTS: &[(&str, &str)] = &[
+    (
+        "compare.png",
+        "Energy per event for each group, with 95% confidence intervals",
+    ),
+    ("battery.png", "Battery life against message interval"),
+    (
+        "distribution.png",
+        "Excess charge of every message, per group",
+    ),
+    (
+        "gallery.png",
+        "The events of one trace per group, integrated area filled",
+    ),
+];
+
+/// Some file had a packet capture.
+pub fn has_pcap(r: &BatchReport) -> bool {
+    r.files
+        .iter()
+        .any(|f| f.result.as_ref().is_some_and(|x| x.pcap.is_some()))
+}
+
+/// Write every output of the report into `out` and commit it: report.json, report.md,
+/// summary.csv, the Parquet tables, the charts, and report.html with the charts inlined.
+pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
+    let json =
+        serde_json::to_string_pretty(r).map_err(|e| Error::output("report.json", e.to_string()))?;
+    out.write("report.json", (json + "\n").as_bytes())?;
+    out.write("report.md", markdown::render(r).as_bytes())?;
+    out.write("summary.csv", summary_csv(r).as_bytes())?;
+    out.write("events.parquet", &parquet::events(r)?)?;
+    out.write("summary.parquet", &parquet::summary(r)?)?;
+    if has_pcap(r) {
+        out.write("phases.csv", phases_csv(r).as_bytes())?;
+        out.write("exchanges.parquet", &parquet::exchanges(r)?)?;
+    }
+    let dir = out.path().display().to_string();
+    let mut images = Vec::new();
+    for (name, caption) in CHARTS {
+        let path = format!("{dir}/{name}");
+        let drawn = match *name {
+            "compare.png" => render(&path, (1600, 800), &CompareChart(r)),
+            "battery.png" => render(
+                &path,
+                (1600, 900),
+                &BatteryChart(&BatteryData { report: r }),
+            ),
+            "distribution.png" => render(&path, (1400, 800), &DistributionChart(r)),
+            _ => gallery(r).and_then(|g| {
+                let rows = g.panels.len().div_ceil(g.columns.max(1)).max(1) as u32;
+                render(&path, (1800, 60 + 230 * rows), &g)
+            }),
+        };
+        match drawn
+            .and_then(|()| std::fs::read(&path).map_err(|e| Error::output(&path, e.to_string())))
+        {
+            Ok(png) => images.push(html::Image {
+                name: name.to_string(),
+                caption: caption.to_string(),
+                png,
+            }),
+            Err(e) => eprintln!("warning: {name} not drawn: {e}"),
+        }
+    }
+    out.write("report.html", html::render(r, &images).as_bytes())?;
+    out.commit()
+}
+
+/// The settings and files of a report folder's report.json.
+pub fn read(dir: &str) -> Result<BatchReportIn> {
+    let path = format!("{}/report.json", dir.trim_end_matches('/'));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::input(
+            &path,
+            format!("cannot read: {}", crate::ingest::io_reason(&e)),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::input(&path, format!("not a shuntscope batch report: {e}")).at_line(e.line() as u64)
+    })
+}
+
+/// Read a report folder back (its settings and files; the summaries are recomputed).
+pub fn load(dir: &str) -> Result<BatchReport> {
+    let r = read(dir)?;
+    Ok(build(r.settings, r.inputs, None, r.files))
+}
+
+/// A gallery of one trace per group (the first with excerpts): one row per group, one panel
+/// per event, from the excerpts kept in the results.
+pub fn gallery(r: &BatchReport) -> Result<GalleryChart> {
+    let mut rows = Vec::new();
+    let mut seen = Vec::new();
+    for f in &r.files {
+        let Some(x) = &f.result else {
+            continue;
+        };
+        if seen.contains(&f.group) || x.excerpts.is_empty() {
+            continue;
+        }
+        seen.push(f.group.clone());
+        rows.push(panels(x, &format!("{} ", f.group)));
+    }
+    // One row per group: pad short rows with empty panels.
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(1);
+    let mut all = Vec::new();
+    for mut row in rows {
+        row.resize_with(columns, empty_panel);
+        all.append(&mut row);
+    }
+    if all.is_empty() {
+        return Err(Error::usage("no events to draw"));
+    }
+    Ok(GalleryChart {
+        title: "Events of one trace per group; the filled area is the excess charge over idle"
+            .into(),
+        panels: all,
+        columns,
+    })
+}
