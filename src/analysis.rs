@@ -10,8 +10,7 @@ use crate::detect::{
     estimate_baseline, BaselineEstimate, Burst, DetectParams, Detector, Gap, Survey,
 };
 use crate::error::{Error, Result};
-use crate::ingest::reader::SampleReader;
-use crate::ingest::Source;
+use crate::ingest::{Reader, Source};
 use crate::settings::Settings;
 use crate::trace::{Chunk, Quantity, TraceInfo};
 use crate::units::fmt_duration;
@@ -114,6 +113,12 @@ pub struct Totals {
     pub burst_energy_mj: f64,
     /// Bursts dropped by --min-burst-ms.
     pub dropped_short: u64,
+    /// ∫ V·I dt over the covered time, mJ: V from the supply column, else the constant supply.
+    #[serde(default)]
+    pub energy_mj: f64,
+    /// Average power over the covered time, mW.
+    #[serde(default)]
+    pub mean_mw: f64,
 }
 
 /// The result of running the pipeline on one trace. Field names are a contract (see the
@@ -183,7 +188,7 @@ impl Analysis {
 pub fn stream_file(path: &str, s: &Settings, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
     let source = Source::open(path, &s.ingest)?;
     let mut f = f;
-    for_each_chunk(&source, &s.calibration, |t, i, _| f(t, i)).map(|_| ())
+    for_each_chunk(&source, &s.calibration, |c| f(&c.time_s, &c.value)).map(|_| ())
 }
 
 /// Files larger than [`crate::settings::DetectSettings::survey_full_bytes`] are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
@@ -201,12 +206,13 @@ struct PassStats {
 }
 
 impl PassStats {
-    fn of(reader: &SampleReader) -> PassStats {
+    fn of(reader: &Reader) -> PassStats {
+        let (empty_cells, first_empty_line) = reader.skipped();
         PassStats {
             rows: reader.rows(),
             last_line: reader.last_data_line(),
-            empty_cells: reader.empty_cells,
-            first_empty_line: reader.first_empty_line,
+            empty_cells,
+            first_empty_line,
         }
     }
 }
@@ -217,7 +223,7 @@ impl PassStats {
 fn for_each_chunk(
     source: &Source,
     cal: &Calibration,
-    mut f: impl FnMut(&[f64], &[f64], &[f64]),
+    mut f: impl FnMut(&Chunk),
 ) -> Result<PassStats> {
     use std::sync::mpsc::sync_channel;
     let mut reader = source.reader()?;
@@ -228,7 +234,7 @@ fn for_each_chunk(
         let mut chunk = Chunk::default();
         while reader.next_chunk(&mut chunk)? {
             cal.to_ma(q, &mut chunk.value);
-            f(&chunk.time_s, &chunk.value, &chunk.marker);
+            f(&chunk);
         }
         return Ok(PassStats::of(&reader));
     }
@@ -241,7 +247,7 @@ fn for_each_chunk(
         let _ = empty_tx.send(Chunk::default());
     }
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> Result<SampleReader> {
+        let producer = scope.spawn(move || -> Result<Reader> {
             while let Ok(mut chunk) = empty_rx.recv() {
                 if !reader.next_chunk(&mut chunk)? {
                     break;
@@ -254,7 +260,7 @@ fn for_each_chunk(
             Ok(reader)
         });
         for chunk in full_rx.iter() {
-            f(&chunk.time_s, &chunk.value, &chunk.marker);
+            f(&chunk);
             let _ = empty_tx.send(chunk);
         }
         drop(empty_tx);
@@ -340,7 +346,7 @@ fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
     };
     if survey.samples < 2 {
         survey = Survey::default();
-        let pass = for_each_chunk(source, &cal, |t, i, _| survey.push(t, i))?;
+        let pass = for_each_chunk(source, &cal, |c| survey.push(&c.time_s, &c.value))?;
         check_rows(source, &pass)?;
     }
     Ok(survey)
@@ -377,8 +383,53 @@ fn levels(
     (params, source)
 }
 
-/// Whole-trace totals from the detector and the bursts.
-fn totals(det: &Detector, bursts: &[Burst]) -> Totals {
+/// Energies from a measured supply voltage, mJ.
+struct MeasuredEnergy {
+    /// ∫ V·(I − baseline) dt over each burst.
+    bursts_mj: Vec<f64>,
+    /// ∫ V·I dt over the trace.
+    total_mj: f64,
+}
+
+/// One more pass: ∫ V·(I − baseline) dt over each burst (from its start sample to its end
+/// sample, as its charge) and ∫ V·I dt over the trace, V from the supply column; trapezoid on
+/// the samples' own time stamps, never across a step longer than `gap_s`. mA × V × s = mJ.
+fn measured_energy(
+    source: &Source,
+    cal: &Calibration,
+    bursts: &[Burst],
+    baseline_ma: f64,
+    gap_s: f64,
+) -> Result<MeasuredEnergy> {
+    let mut e = MeasuredEnergy {
+        bursts_mj: vec![0.0; bursts.len()],
+        total_mj: 0.0,
+    };
+    let mut prev: Option<(f64, f64, f64)> = None;
+    let mut k = 0usize;
+    for_each_chunk(source, cal, |c| {
+        for ((&t, &i), &v) in c.time_s.iter().zip(&c.value).zip(&c.supply) {
+            if let Some((t0, i0, v0)) = prev {
+                let dt = t - t0;
+                if dt <= gap_s {
+                    e.total_mj += 0.5 * (v0 * i0 + v * i) * dt;
+                    while k < bursts.len() && t0 >= bursts[k].end_s {
+                        k += 1;
+                    }
+                    if k < bursts.len() && t0 >= bursts[k].start_s && t <= bursts[k].end_s {
+                        e.bursts_mj[k] +=
+                            0.5 * (v0 * (i0 - baseline_ma) + v * (i - baseline_ma)) * dt;
+                    }
+                }
+            }
+            prev = Some((t, i, v));
+        }
+    })?;
+    Ok(e)
+}
+
+/// Whole-trace totals from the detector and the bursts; energy from a constant supply.
+fn totals(det: &Detector, bursts: &[Burst], supply_v: f64) -> Totals {
     let charge_ma_ms = det.charge_mas * 1e3;
     let burst_excess: f64 = bursts.iter().map(|b| b.excess_charge_ma_ms).sum();
     Totals {
@@ -399,6 +450,12 @@ fn totals(det: &Detector, bursts: &[Burst]) -> Totals {
         bursts: bursts.len(),
         burst_energy_mj: bursts.iter().map(|b| b.energy_mj).sum(),
         dropped_short: det.dropped_short,
+        energy_mj: charge_ma_ms * supply_v / 1e3,
+        mean_mw: if det.covered_s > 0.0 {
+            det.charge_mas / det.covered_s * supply_v
+        } else {
+            f64::NAN
+        },
     }
 }
 
@@ -432,10 +489,10 @@ pub fn analyze_file_with(
     let mut marker_edges_s = Vec::new();
     let mut marker_high = None::<bool>;
     let marker_threshold = settings.labels.marker_threshold;
-    let pass = for_each_chunk(&source, &cal, |t, i, m| {
-        det.push(t, i);
-        observe(t, i);
-        for (&tk, &mk) in t.iter().zip(m) {
+    let pass = for_each_chunk(&source, &cal, |c| {
+        det.push(&c.time_s, &c.value);
+        observe(&c.time_s, &c.value);
+        for (&tk, &mk) in c.time_s.iter().zip(&c.marker) {
             let high = mk >= marker_threshold;
             if high && marker_high == Some(false) {
                 marker_edges_s.push(tk);
@@ -446,10 +503,20 @@ pub fn analyze_file_with(
     check_rows(&source, &pass)?;
     let det = det.finish();
 
-    let supply_v = settings.detect.supply_v;
+    let supply_v = settings.detect.supply_v();
     let mut bursts = det.bursts.clone();
     for b in &mut bursts {
         b.energy_mj = b.excess_charge_ma_ms * supply_v / 1e3;
+    }
+    let mut totals = totals(&det, &bursts, supply_v);
+    if source.layout.supply.is_some() {
+        let e = measured_energy(&source, &cal, &bursts, params.baseline_ma, params.gap_s)?;
+        for (b, e) in bursts.iter_mut().zip(&e.bursts_mj) {
+            b.energy_mj = *e;
+        }
+        totals.burst_energy_mj = e.bursts_mj.iter().sum();
+        totals.energy_mj = e.total_mj;
+        totals.mean_mw = e.total_mj / det.covered_s;
     }
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
     let info = source.info();
@@ -495,7 +562,7 @@ pub fn analyze_file_with(
         calibration: cal,
         calibration_text: cal.describe(info.quantity),
         input: info,
-        totals: totals(&det, &bursts),
+        totals,
         bursts,
         gaps: det.gaps.clone(),
         marker_edges_s,

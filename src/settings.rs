@@ -30,6 +30,16 @@ pub struct Settings {
     pub excerpts: usize,
 }
 
+/// The supply voltage when neither `--supply-v` nor a supply column gives one: USB's 5 V.
+pub const DEFAULT_SUPPLY_V: f64 = 5.0;
+
+impl DetectSettings {
+    /// The constant supply voltage, V: `--supply-v`, else [`DEFAULT_SUPPLY_V`].
+    pub fn supply_v(&self) -> f64 {
+        self.supply_v.unwrap_or(DEFAULT_SUPPLY_V)
+    }
+}
+
 /// Finding bursts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -42,8 +52,9 @@ pub struct DetectSettings {
     pub min_burst_ms: f64,
     /// Bursts closer than this are joined, ms.
     pub merge_gap_ms: f64,
-    /// Supply voltage for energy = excess charge × supply, V.
-    pub supply_v: f64,
+    /// A constant supply voltage for energy = charge × supply, V; None: a supply column the
+    /// file carries, else [`DEFAULT_SUPPLY_V`].
+    pub supply_v: Option<f64>,
     /// A time step longer than this many median steps is a gap.
     pub gap_factor: f64,
     /// Files larger than this are surveyed for the baseline from 16 windows instead of a full
@@ -96,7 +107,7 @@ impl Default for DetectSettings {
             threshold_ma: None,
             min_burst_ms: 0.0,
             merge_gap_ms: 0.0,
-            supply_v: 5.0,
+            supply_v: None,
             gap_factor: 3.0,
             survey_full_bytes: 64 << 20,
         }
@@ -135,7 +146,7 @@ impl Settings {
     pub fn validate(&self) -> Result<()> {
         self.calibration.validate()?;
         let d = &self.detect;
-        if !(d.supply_v.is_finite() && d.supply_v > 0.0) {
+        if !(d.supply_v().is_finite() && d.supply_v() > 0.0) {
             return Err(Error::usage(
                 "--supply-v must be a positive number of volts",
             ));
@@ -286,6 +297,11 @@ pub struct IngestArgs {
     #[arg(long, value_name = "UNIT")]
     pub time_unit: Option<String>,
 
+    /// A supply-voltage column (a scope channel on the supply, a USB meter's voltage), by header
+    /// name or 1-based number: energy becomes ∫ V·I dt instead of charge × --supply-v.
+    #[arg(long, value_name = "NAME|N")]
+    pub supply_col: Option<String>,
+
     /// Read files instead of memory-mapping them (large files are mapped, which is faster; a
     /// mapped file that another program shortens while it is read stops the run).
     #[arg(long)]
@@ -313,6 +329,7 @@ impl IngestArgs {
             (&mut o.value_col, &self.value_col),
             (&mut o.unit, &self.unit),
             (&mut o.time_unit, &self.time_unit),
+            (&mut o.supply_col, &self.supply_col),
         ] {
             if src.is_some() {
                 dst.clone_from(src);
@@ -380,7 +397,8 @@ pub struct DetectArgs {
     pub merge_gap_ms: Option<f64>,
 
     #[arg(long, value_name = "V", help = with_default(
-        "Supply voltage in V, for energy = excess charge × supply", defaults().detect.supply_v))]
+        "Supply voltage in V, a constant for energy = charge × supply (overrides a voltage column \
+         the file carries)", DEFAULT_SUPPLY_V))]
     pub supply_v: Option<f64>,
 
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, help = with_default(
@@ -395,7 +413,7 @@ impl DetectArgs {
         set_some(&mut d.threshold_ma, self.threshold_ma);
         set(&mut d.min_burst_ms, self.min_burst_ms);
         set(&mut d.merge_gap_ms, self.merge_gap_ms);
-        set(&mut d.supply_v, self.supply_v);
+        set_some(&mut d.supply_v, self.supply_v);
         set(&mut d.survey_full_bytes, self.survey_full_bytes);
     }
 }
@@ -524,6 +542,10 @@ impl SettingsArgs {
         self.ingest.apply(&mut s.ingest);
         self.calibrate.apply(&mut s.calibration);
         self.detect.apply(&mut s.detect);
+        // A constant supply voltage replaces one the file measures.
+        if self.detect.supply_v.is_some() {
+            s.ingest.file_supply = false;
+        }
         self.labels.apply(s);
         self.capture.apply(&mut s.capture);
     }
@@ -594,7 +616,11 @@ mod tests {
         layer("--supply-v 3.3 --event-window-ms 300 --marker-threshold 1.5").apply(&mut s);
         assert_eq!(s.calibration.shunt_ohms, 1.0, "kept from the layer below");
         assert_eq!(s.labels.tolerance_ms, 20.0, "kept from the layer below");
-        assert_eq!(s.detect.supply_v, 3.3);
+        assert_eq!(s.detect.supply_v, Some(3.3));
+        assert!(
+            !s.ingest.file_supply,
+            "a constant replaces a measured supply"
+        );
         assert_eq!(s.labels.event_window_ms, 300.0);
         assert_eq!(s.labels.marker_threshold, 1.5);
         assert_eq!(s.calibration.gain, Settings::default().calibration.gain);

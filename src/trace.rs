@@ -30,8 +30,15 @@ pub struct TraceInfo {
     pub data_line: u64,
     /// How time is obtained: `column 1 "Time (ms)" in ms` or `implied: start 0 s, interval 100 µs`.
     pub time_source: String,
-    /// The value column's header name (or a description when the file has none).
+    /// The value column's header name (or a description when the file has none); for a
+    /// difference of two columns, both (`column 2 "CH2" − column 1 "CH1"`).
     pub value_column: String,
+    /// `--value-col` as given, when it is a difference of two columns (`CH2-CH1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_expression: Option<String>,
+    /// The column read as the supply voltage, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_column: Option<String>,
     /// The unit the value column is in, as the file (or `--unit`) names it.
     pub value_unit: String,
     pub quantity: Quantity,
@@ -50,6 +57,8 @@ pub struct Chunk {
     pub marker: Vec<f64>,
     /// Digital channels, row after row (layout.digital.len() values a sample; NaN for `X`/`-`).
     pub digital: Vec<f64>,
+    /// The supply voltage per sample, V, when the layout has a supply column (else empty).
+    pub supply: Vec<f64>,
 }
 
 impl Chunk {
@@ -58,6 +67,7 @@ impl Chunk {
         self.value.clear();
         self.marker.clear();
         self.digital.clear();
+        self.supply.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -128,7 +128,7 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
         last_value: last.1,
         min_value: survey.min_ma,
         max_value: survey.max_ma,
-        empty_cells_skipped: reader.empty_cells,
+        empty_cells_skipped: reader.skipped().0,
         input: info,
     };
     if a.format == OutputFormat::Json {

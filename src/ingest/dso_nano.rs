@@ -144,6 +144,10 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         reorder: false,
         time_is_datetime: false,
         digital: Vec::new(),
+        value_minus: None,
+        supply: None,
+        units: Vec::new(),
+        default_supply: None,
         marker_index: None,
         scaling: vec![format!(
             "{} V/div × probe {probe} / {PX_PER_DIV} px per div = {:.6} V per pixel; 0 V at pixel {zero_px}",

@@ -9,16 +9,19 @@ pub mod dso_nano;
 pub mod header;
 pub mod known;
 pub mod mapguard;
+pub mod native;
 pub mod number;
 pub mod reader;
 pub mod rigol;
 pub mod rows;
 pub mod rowshape;
+pub mod source;
 pub mod table;
 
+pub use source::{Reader, Source};
+
 use crate::error::{snippet, Error, Result};
-use crate::trace::{Quantity, TraceInfo};
-use std::io::Read;
+use crate::trace::Quantity;
 
 /// How many bytes of a file the formats see when they score it and lay it out.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -45,6 +48,10 @@ pub struct IngestOptions {
     pub marker_col: Option<String>,
     /// Also read the digital channels a format knows of (for `convert`).
     pub read_digital: bool,
+    /// The supply-voltage column, by header name or 1-based number.
+    pub supply_col: Option<String>,
+    /// Use a voltage column the file carries as the supply (off when `--supply-v` is given).
+    pub file_supply: bool,
     /// Read large files instead of memory-mapping them.
     pub no_mmap: bool,
     /// Files of at least this many bytes are memory-mapped (unix only): no copy out of the
@@ -67,6 +74,8 @@ impl Default for IngestOptions {
             time_unit: None,
             marker_col: None,
             read_digital: false,
+            supply_col: None,
+            file_supply: true,
             no_mmap: false,
             mmap_min_bytes: 16 << 20,
             no_simd: false,
@@ -138,6 +147,16 @@ pub struct Layout {
     pub time_is_datetime: bool,
     /// Digital channels to read beside the value (0-based column, name), when asked for.
     pub digital: Vec<(usize, String)>,
+    /// A column subtracted from the value column (a shunt measured with a probe on each side):
+    /// `value = (raw − raw_minus) * value_scale + value_offset`.
+    pub value_minus: Option<usize>,
+    /// The supply-voltage column and the scale of its values to volts.
+    pub supply: Option<(usize, f64)>,
+    /// Each column's unit, where the file names one.
+    pub units: Vec<Option<crate::units::Unit>>,
+    /// A voltage column the file carries beside the current (Joulescope, rd-usb, Monsoon): the
+    /// supply unless the user gives `--supply-v` or another `--supply-col`.
+    pub default_supply: Option<usize>,
 }
 
 /// The start of a file, split into lines, for scoring and layout.
@@ -232,8 +251,39 @@ pub struct Format {
     pub layout: fn(&Head, &str, &IngestOptions) -> Result<Layout>,
 }
 
+/// A session file's entry in the registry: recognised by content before any text format, so
+/// its text score is 0 and its text layout an error.
+fn session_only(_: &Head) -> u8 {
+    0
+}
+
+fn not_a_session(_: &Head, file: &str, _: &IngestOptions) -> Result<Layout> {
+    Err(Error::input(
+        file,
+        "not a session file of that kind (PPK2 and sigrok sessions are ZIP archives, JLS files start with jlsfmt)",
+    ))
+}
+
 /// Every format shuntscope reads, most specific first.
 pub const FORMATS: &[Format] = &[
+    Format {
+        name: native::ppk2::NAME,
+        description: "nRF Connect Power Profiler session (.ppk2: ZIP with session.raw, current in µA, D0-D7)",
+        score: session_only,
+        layout: not_a_session,
+    },
+    Format {
+        name: native::sigrok::NAME,
+        description: "sigrok / PulseView session (.sr: ZIP with analog and logic channels; --channel NAME)",
+        score: session_only,
+        layout: not_a_session,
+    },
+    Format {
+        name: native::jls::NAME,
+        description: "Joulescope JLS v2 (current, voltage, power signals; the voltage is the supply)",
+        score: session_only,
+        layout: not_a_session,
+    },
     Format {
         name: dso_nano::NAME,
         description: "Seeed DSO Nano v3 / e-Design CSV (screen pixels; needs --sample-interval and --zero-px)",
@@ -242,7 +292,7 @@ pub const FORMATS: &[Format] = &[
     },
     Format {
         name: rigol::NAME,
-        description: "Rigol DS1000Z CSV (X,CH1,...,Start,Increment header; time from Start + n*Increment)",
+        description: "Rigol DS1000Z CSV (X,CH1,...,Start,Increment or CH1,CH2,...,Start,Increment header; time from Start + n*Increment)",
         score: rigol::score,
         layout: rigol::layout,
     },
@@ -339,239 +389,6 @@ pub const FORMATS: &[Format] = &[
 ];
 
 /// A file with its detected layout; open it as often as the analysis needs passes.
-#[derive(Debug, Clone)]
-pub struct Source {
-    /// The file as the user named it (`-` for standard input).
-    pub path: String,
-    /// Where its bytes are: the file itself, or a decompressed or spooled copy.
-    data: std::sync::Arc<Data>,
-    pub layout: Layout,
-    /// How to read: memory-mapping and the shape reader.
-    pub read: reader::ReadOptions,
-}
-
-/// The bytes a source reads.
-#[derive(Debug)]
-enum Data {
-    File(std::path::PathBuf),
-    /// A temporary copy, deleted when the last reader is gone.
-    Spooled(tempfile::TempPath),
-}
-
-impl Data {
-    fn path(&self) -> &std::path::Path {
-        match self {
-            Data::File(p) => p,
-            Data::Spooled(t) => t,
-        }
-    }
-}
-
-/// A compressed file may expand this much (beyond 64 MiB) before it is taken for a bomb; CSV
-/// traces compress 3–20×.
-const MAX_EXPANSION: u64 = 100;
-
-/// Copy a stream into a temporary file, so that the analysis can read it twice. Standard input
-/// and `.gz`/`.zst` files go through here: memory stays one buffer, disk holds the copy.
-fn spool(display: &str, mut input: Box<dyn Read>, limit: Option<u64>) -> Result<Data> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".shuntscope-input-")
-        .tempfile()
-        .map_err(|e| Error::input(display, format!("cannot make a temporary copy: {e}")))?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::input(
-                    display,
-                    format!("cannot read (or decompress): {}", io_reason(&e)),
-                ))
-            }
-        };
-        total += n as u64;
-        if limit.is_some_and(|l| total > l) {
-            return Err(Error::input(
-                display,
-                format!(
-                    "decompresses to more than {} MB, over {MAX_EXPANSION}× its size: refused as a likely decompression bomb",
-                    limit.unwrap_or(0) / 1_000_000
-                ),
-            ));
-        }
-        std::io::Write::write_all(tmp.as_file_mut(), &buf[..n])
-            .map_err(|e| Error::input(display, format!("cannot write a temporary copy: {e}")))?;
-    }
-    Ok(Data::Spooled(tmp.into_temp_path()))
-}
-
-/// Open a named input: `-` is standard input, `.gz` and `.zst` are decompressed on the way.
-fn open_data(path: &str) -> Result<Data> {
-    let lower = path.to_ascii_lowercase();
-    if path == "-" {
-        return spool(path, Box::new(std::io::stdin()), None);
-    }
-    if !(lower.ends_with(".gz") || lower.ends_with(".zst")) {
-        return Ok(Data::File(path.into()));
-    }
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let limit = Some(size.saturating_mul(MAX_EXPANSION).max(64 << 20));
-    let reader: Box<dyn Read> = if lower.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(
-            zstd::stream::read::Decoder::new(file)
-                .map_err(|e| Error::input(path, format!("not a zstd file: {e}")))?,
-        )
-    };
-    spool(path, reader, limit)
-}
-
-impl Source {
-    /// Read the file's head, pick a format and lay the file out. Cost: one read of at most 64 KiB
-    /// (and, for standard input or compressed files, one copy into a temporary file).
-    pub fn open(path: &str, opts: &IngestOptions) -> Result<Source> {
-        let data = open_data(path)?;
-        let head = read_head(path, data.path())?;
-        if head.lines.is_empty() && !head.complete {
-            return Err(Error::input(
-                path,
-                format!(
-                    "no line ends in the first {} KiB: a header or row that long is not a trace table",
-                    HEAD_BYTES >> 10
-                ),
-            )
-            .at_line(1));
-        }
-        if head.lines.iter().all(|l| l.text.trim().is_empty()) {
-            return Err(Error::input(path, "the file is empty"));
-        }
-        let format = match &opts.input_format {
-            Some(name) => FORMATS.iter().find(|f| f.name == name).ok_or_else(|| {
-                let names: Vec<_> = FORMATS.iter().map(|f| f.name).collect();
-                Error::usage(format!(
-                    "unknown input format \"{name}\": choose one of {}",
-                    names.join(", ")
-                ))
-            })?,
-            None => {
-                let best = FORMATS
-                    .iter()
-                    .map(|f| ((f.score)(&head), f))
-                    .max_by_key(|(s, _)| *s)
-                    .filter(|(s, _)| *s > 0);
-                match best {
-                    Some((_, f)) => f,
-                    None if head.complete
-                        && head.lines.iter().filter(|l| !is_skippable(&l.text)).count() == 1 =>
-                    {
-                        return Err(Error::input(
-                            path,
-                            format!(
-                                "a header line and no data rows: {}",
-                                head.preview(1)
-                            ),
-                        ))
-                    }
-                    None => {
-                        return Err(Error::input(
-                            path,
-                            format!(
-                                "no known layout: found no block of numeric rows. First lines: {}. \
-                                 Name the columns with --time-col and --value-col, or the format with --input-format",
-                                head.preview(4)
-                            ),
-                        ))
-                    }
-                }
-            }
-        };
-        let layout = (format.layout)(&head, path, opts).map_err(|e| e.in_file(path))?;
-        Ok(Source {
-            path: path.to_string(),
-            data: std::sync::Arc::new(data),
-            layout,
-            read: reader::ReadOptions {
-                mmap_min_bytes: (!opts.no_mmap).then_some(opts.mmap_min_bytes),
-                simd: !opts.no_simd,
-            },
-        })
-    }
-
-    /// The file the bytes are read from (a temporary copy for piped or compressed input).
-    pub fn data_path(&self) -> &std::path::Path {
-        self.data.path()
-    }
-
-    /// Size of the bytes to read, if known.
-    pub fn size(&self) -> u64 {
-        std::fs::metadata(self.data.path())
-            .map(|m| m.len())
-            .unwrap_or(0)
-    }
-
-    /// A fresh streaming reader over the whole file.
-    pub fn reader(&self) -> Result<reader::SampleReader> {
-        reader::SampleReader::open(&self.path, self.data.path(), self.layout.clone(), self.read)
-    }
-
-    /// A reader over a window of the file (see [`reader::SampleReader::open_window`]).
-    pub fn window(&self, offset: u64, len: u64) -> Result<reader::SampleReader> {
-        reader::SampleReader::open_window(
-            &self.path,
-            self.data.path(),
-            self.layout.clone(),
-            self.read,
-            offset,
-            len,
-        )
-    }
-
-    /// What the reader chose, for reports.
-    pub fn info(&self) -> TraceInfo {
-        let l = &self.layout;
-        let mut dialect = l.delimiter.describe().to_string();
-        if l.decimal_comma {
-            dialect.push_str(", decimal comma");
-        }
-        TraceInfo {
-            file: self.path.clone(),
-            format: l.format.to_string(),
-            dialect,
-            columns: l.columns.clone(),
-            data_line: l.data_line,
-            time_source: l.time_label.clone(),
-            value_column: l.value_label.clone(),
-            value_unit: l.value_unit.clone(),
-            quantity: l.quantity,
-            assumptions: l.assumptions.clone(),
-            scaling: l.scaling.clone(),
-        }
-    }
-}
-
-fn read_head(path: &str, data: &std::path::Path) -> Result<Head> {
-    let file = std::fs::File::open(data)
-        .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::input(path, "is a directory, expected a trace file"));
-    }
-    let mut buf = Vec::with_capacity(HEAD_BYTES);
-    file.take(HEAD_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::input(path, format!("cannot read: {}", io_reason(&e))))?;
-    let complete = buf.len() <= HEAD_BYTES;
-    buf.truncate(HEAD_BYTES);
-    Ok(Head::from_bytes(&buf, complete))
-}
-
 /// A short reason for an I/O error, without Rust's "(os error N)" noise.
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

@@ -88,7 +88,7 @@ pub struct SampleReader {
     lines_parsed: u64,
     /// Reordering (FNIRSI): the window of pending samples, a tie-breaking counter, the last
     /// time handed out, and a staging chunk.
-    heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, u64, OrdF64)>>,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(OrdF64, u64, OrdF64, OrdF64)>>,
     seq: u64,
     last_emitted: f64,
     staged: Chunk,
@@ -147,7 +147,7 @@ impl SampleReader {
             None
         };
         let mut r = Self::from_input(path, layout, Box::new(file))?;
-        r.ctx.shapes = read.simd;
+        r.ctx.shapes &= read.simd;
         r._map_guard = map
             .as_ref()
             .map(|m| super::mapguard::register(m.as_ptr(), m.len(), path));
@@ -176,7 +176,7 @@ impl SampleReader {
             layout.data_line = 0;
         }
         let mut r = Self::from_input(path, layout, Box::new(file.take(len)))?;
-        r.ctx.shapes = read.simd;
+        r.ctx.shapes &= read.simd;
         r.skip_partial_line = offset > 0;
         r.window = true;
         r.block = usize::try_from(len)
@@ -195,12 +195,14 @@ impl SampleReader {
             TimeBase::Implied { .. } => (usize::MAX, 1.0, 0.0),
         };
         let mi = layout.marker_index.unwrap_or(usize::MAX);
-        let needed = if ti == usize::MAX {
-            layout.value_index + 1
-        } else {
-            ti.max(layout.value_index) + 1
-        }
-        .max(if mi == usize::MAX { 0 } else { mi + 1 });
+        let vi2 = layout.value_minus.unwrap_or(usize::MAX);
+        let (si, supply_scale) = layout.supply.unwrap_or((usize::MAX, 1.0));
+        let needed = [ti, layout.value_index, mi, vi2, si]
+            .iter()
+            .filter(|&&c| c != usize::MAX)
+            .map(|c| c + 1)
+            .max()
+            .unwrap_or(1);
         let ctx = Ctx {
             delimiter: layout.delimiter,
             decimal: if layout.decimal_comma { b',' } else { b'.' },
@@ -223,7 +225,11 @@ impl SampleReader {
                 d
             },
             nd: layout.digital.len().min(16),
-            shapes: true,
+            // The shape reader reads a time and a value per row, nothing more.
+            shapes: vi2 == usize::MAX && si == usize::MAX,
+            vi2,
+            si,
+            supply_scale,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -285,9 +291,14 @@ impl SampleReader {
         let mut staged = std::mem::take(&mut self.staged);
         let more = self.next_block(&mut staged)?;
         chunk.clear();
-        for (&t, &v) in staged.time_s.iter().zip(&staged.value) {
-            self.heap
-                .push(std::cmp::Reverse((OrdF64(t), self.seq, OrdF64(v))));
+        for (k, (&t, &v)) in staged.time_s.iter().zip(&staged.value).enumerate() {
+            let s = staged.supply.get(k).copied().unwrap_or(f64::NAN);
+            self.heap.push(std::cmp::Reverse((
+                OrdF64(t),
+                self.seq,
+                OrdF64(v),
+                OrdF64(s),
+            )));
             self.seq += 1;
             while self.heap.len() > REORDER_WINDOW {
                 self.emit_ordered(chunk)?;
@@ -303,7 +314,7 @@ impl SampleReader {
     }
 
     fn emit_ordered(&mut self, chunk: &mut Chunk) -> Result<()> {
-        if let Some(std::cmp::Reverse((OrdF64(t), _, OrdF64(v)))) = self.heap.pop() {
+        if let Some(std::cmp::Reverse((OrdF64(t), _, OrdF64(v), OrdF64(s)))) = self.heap.pop() {
             if t < self.last_emitted {
                 return Err(Error::input(
                     &self.path,
@@ -316,6 +327,9 @@ impl SampleReader {
             self.last_emitted = t;
             chunk.time_s.push(t);
             chunk.value.push(v);
+            if !s.is_nan() {
+                chunk.supply.push(s);
+            }
         }
         Ok(())
     }
@@ -592,6 +606,7 @@ impl SampleReader {
         std::mem::swap(&mut chunk.value, &mut part.value);
         std::mem::swap(&mut chunk.marker, &mut part.marker);
         std::mem::swap(&mut chunk.digital, &mut part.digital);
+        std::mem::swap(&mut chunk.supply, &mut part.supply);
         if let Some(&t) = chunk.time_s.last() {
             self.last_time_s = t;
             self.last_line = base + part.last_row_line;

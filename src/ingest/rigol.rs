@@ -1,5 +1,8 @@
 //! Rigol DS1000Z CSV: `X,CH1,CH2,Start,Increment,` / `Sequence,Volt,Volt,<start>,<increment>` / rows
-//! `n,v1,v2,`. Time is `Start + n * Increment`, with n read from the `X` column.
+//! `n,v1,v2,`. Time is `Start + n * Increment`, with n read from the `X` column. Saved without
+//! the `X` column (`CH1,CH2,CH3,Start,Increment,` / `Volt,Volt,Volt,<start>,<increment>` / rows
+//! `v1,v2,v3,`), n counts the data rows from 0. Channels are told apart by their header names;
+//! the units row repeats `Volt`.
 
 use super::header::unit_cell;
 use super::reader::{parse_number, Num};
@@ -23,9 +26,15 @@ pub fn score(head: &Head) -> u8 {
         return 0;
     };
     let c = cells(&first.text);
-    if c.first().map(String::as_str) == Some("X")
-        && c.iter().any(|x| x == "Start")
-        && c.iter().any(|x| x == "Increment")
+    let start = c.iter().position(|x| x == "Start");
+    let increment = c.iter().any(|x| x == "Increment");
+    let channels_only = start.is_some_and(|s| {
+        s > 0
+            && c[..s]
+                .iter()
+                .all(|x| x.len() > 2 && x[..2].eq_ignore_ascii_case("CH"))
+    });
+    if increment && (c.first().map(String::as_str) == Some("X") && start.is_some() || channels_only)
     {
         90
     } else {
@@ -70,11 +79,13 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
     }
     let channels = si.min(ii);
     let columns: Vec<String> = header[..channels].to_vec();
+    // With an `X` column, channels start at column 2 and time is Start + X × Increment.
+    let first_channel = usize::from(header.first().map(String::as_str) == Some("X"));
     let value_index = match &opts.value_col {
         Some(v) => find_column(&columns, v, "value column")?,
-        None => 1,
+        None => first_channel,
     };
-    if value_index == 0 || value_index >= channels {
+    if value_index < first_channel || value_index >= channels {
         return Err(Error::usage(
             "the value column must be one of the channels (CH1, CH2, ...)",
         ));
@@ -108,20 +119,35 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
                 interval_s: dt,
             }
         }
-        None => TimeBase::Column {
+        None if first_channel == 1 => TimeBase::Column {
             index: 0,
             scale: increment_s,
             offset: start_s,
         },
+        None => TimeBase::Implied {
+            start_s,
+            interval_s: increment_s,
+        },
     };
+    let units = (0..channels)
+        .map(|i| {
+            (i >= first_channel)
+                .then(|| second.get(i).and_then(|s| unit_cell(s)))
+                .flatten()
+        })
+        .collect();
     Ok(Layout {
         format: NAME,
         delimiter: Delimiter::Byte(b','),
         decimal_comma: false,
         data_line: units_line.number + 1,
-        time_label: match time {
-            TimeBase::Column { .. } => format!(
+        time_label: match (time, opts.sample_interval_s) {
+            (TimeBase::Column { .. }, _) => format!(
                 "Start {start_s} s + sequence number × Increment {}",
+                fmt_duration(increment_s)
+            ),
+            (TimeBase::Implied { .. }, None) => format!(
+                "Start {start_s} s + row number (from 0) × Increment {}",
                 fmt_duration(increment_s)
             ),
             _ => super::table::describe_time(&time, &columns, &[]),
@@ -138,12 +164,18 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         reorder: false,
         time_is_datetime: false,
         digital: Vec::new(),
+        value_minus: None,
+        supply: None,
+        units,
+        default_supply: None,
         marker_index: match &opts.marker_col {
             Some(m) => Some(find_column(&columns, m, "marker column")?),
             None => None,
         },
-        scaling: vec![format!(
-            "time = Start {start_s} s + sequence number × Increment {increment_s} s"
-        )],
+        scaling: vec![if first_channel == 1 {
+            format!("time = Start {start_s} s + sequence number × Increment {increment_s} s")
+        } else {
+            format!("time = Start {start_s} s + row number (from 0) × Increment {increment_s} s")
+        }],
     })
 }

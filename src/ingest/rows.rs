@@ -33,6 +33,11 @@ pub(super) struct Ctx {
     pub(super) nd: usize,
     /// Use the shape reader (SIMD) where it can; off for the scalar reference in tests.
     pub(super) shapes: bool,
+    /// A column subtracted from the value (before scaling), or usize::MAX for none.
+    pub(super) vi2: usize,
+    /// The supply column, or usize::MAX for none, and the scale of its values to V.
+    pub(super) si: usize,
+    pub(super) supply_scale: f64,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -54,6 +59,7 @@ pub(super) struct Part {
     pub(super) value: Vec<f64>,
     pub(super) marker: Vec<f64>,
     pub(super) digital: Vec<f64>,
+    pub(super) supply: Vec<f64>,
     /// Lines in the part.
     pub(super) lines: u64,
     pub(super) slots: u64,
@@ -72,6 +78,7 @@ impl Part {
         self.value.clear();
         self.marker.clear();
         self.digital.clear();
+        self.supply.clear();
         self.lines = 0;
         self.slots = 0;
         self.empty = 0;
@@ -398,7 +405,26 @@ fn parse_row(
         out.first_empty_line.get_or_insert(line_no);
         return Ok(());
     }
-    let value = number(value_field, ctx, ctx.vi, line_no)? * ctx.value_scale + ctx.value_offset;
+    let mut raw = number(value_field, ctx, ctx.vi, line_no)?;
+    if ctx.vi2 != usize::MAX {
+        raw -= number(
+            trim_field(nth_field(line, ctx, ctx.vi2)),
+            ctx,
+            ctx.vi2,
+            line_no,
+        )?;
+    }
+    let supply = if ctx.si != usize::MAX {
+        number(
+            trim_field(nth_field(line, ctx, ctx.si)),
+            ctx,
+            ctx.si,
+            line_no,
+        )? * ctx.supply_scale
+    } else {
+        f64::NAN
+    };
+    let value = raw * ctx.value_scale + ctx.value_offset;
     if value.abs() > MAX_MAGNITUDE {
         return Err(PartError {
             line: line_no,
@@ -451,6 +477,9 @@ fn parse_row(
     out.last_row_line = line_no;
     out.time.push(time);
     out.value.push(value);
+    if ctx.si != usize::MAX {
+        out.supply.push(supply);
+    }
     if ctx.mi != usize::MAX {
         // Digital states `-` and `X` (PPK2) and anything unreadable count as low.
         out.marker
@@ -469,6 +498,18 @@ fn parse_row(
         }
     }
     Ok(())
+}
+
+/// The `index`-th field of a line (0-based), or an empty one.
+fn nth_field<'a>(line: &'a [u8], ctx: &Ctx, index: usize) -> &'a [u8] {
+    match ctx.delimiter {
+        Delimiter::Byte(d) => line.split(|&b| b == d).nth(index),
+        Delimiter::Whitespace => line
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|f| !f.is_empty())
+            .nth(index),
+    }
+    .unwrap_or_default()
 }
 
 /// A trimmed field as a finite number, or a located error naming the column.
@@ -570,6 +611,9 @@ mod tests {
             dig: [0; 16],
             nd: 0,
             shapes,
+            vi2: usize::MAX,
+            si: usize::MAX,
+            supply_scale: 1.0,
         }
     }
 

@@ -360,6 +360,10 @@ pub fn table_layout(
         reorder: false,
         time_is_datetime: false,
         digital: Vec::new(),
+        value_minus: None,
+        supply: None,
+        units: units.clone(),
+        default_supply: None,
         marker_index: match &opts.marker_col {
             Some(m) => Some(find_column(&names, m, "marker column")?),
             None => None,

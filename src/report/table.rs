@@ -87,16 +87,24 @@ pub fn render(a: &Analysis) -> String {
     }
     let t = &a.totals;
     let _ = writeln!(s);
+    let supply = match &a.input.supply_column {
+        Some(c) => format!("with the supply measured ({c})"),
+        None => format!("at {} V", a.supply_v),
+    };
     let _ = writeln!(
         s,
-        "totals     {} bursts, excess {:.4} mA·ms = {:.5} mJ at {} V; all charge {:.3} mA·ms, mean {:.4} mA; bursts are {:.3}% of the charge",
+        "totals     {} bursts, excess {:.4} mA·ms = {:.5} mJ {supply}; all charge {:.3} mA·ms, mean {:.4} mA; bursts are {:.3}% of the charge",
         t.bursts,
         t.burst_excess_charge_ma_ms,
         t.burst_energy_mj,
-        a.supply_v,
         t.charge_ma_ms,
         t.mean_ma,
         100.0 * t.burst_share
+    );
+    let _ = writeln!(
+        s,
+        "energy     {:.5} mJ in all, mean power {:.4} mW",
+        t.energy_mj, t.mean_mw
     );
     if let Some(p) = &a.pcap {
         let _ = writeln!(s);

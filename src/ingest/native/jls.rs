@@ -1,0 +1,382 @@
+//! Joulescope JLS v2 files: a 32-byte file header (`jlsfmt\r\n \n \x1a  \xb2\x1c`, length,
+//! version, CRC), then chunks, each a 32-byte header (next, previous, tag, meta, payload length,
+//! previous payload length, CRC) and its payload padded so that the CRC after it ends on a
+//! multiple of 8. Signal definitions (tag 0x02) give each fixed-rate signal's id, data type,
+//! sample rate, name and units; sample data sits in level-0 chunks of the signal's track (meta:
+//! signal id in bits 0–7, level in bits 12–15), each `i64 first sample id, u32 count, u16 bits
+//! per sample, u16 reserved` and the samples. The format is defined by jetperch/jls
+//! (`include/jls/format.h`); summary and index chunks are skipped. Each signal is read through
+//! its own cursor over the file, so current and voltage stream side by side in blocks.
+
+use super::{Channels, Emit, BLOCK_SAMPLES};
+use crate::error::{Error, Result};
+use crate::trace::Chunk;
+use crate::units::{Dim, Unit};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+pub const NAME: &str = "jls";
+
+const MAGIC: [u8; 16] = [
+    0x6a, 0x6c, 0x73, 0x66, 0x6d, 0x74, 0x0d, 0x0a, 0x20, 0x0a, 0x20, 0x1a, 0x20, 0x20, 0xb2, 0x1c,
+];
+const TAG_SIGNAL_DEF: u8 = 0x02;
+const TAG_END: u8 = 0xff;
+/// Signal definitions come before the data; stop looking for them after this many chunks.
+const MAX_DEF_CHUNKS: usize = 4096;
+
+pub fn is_jls(head: &[u8]) -> bool {
+    head.starts_with(&MAGIC)
+}
+
+/// One fixed-sample-rate signal.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub id: u16,
+    pub name: String,
+    pub units: String,
+    pub rate_hz: f64,
+    /// Bytes per sample: 4 (f32) or 8 (f64).
+    pub bytes: usize,
+}
+
+/// What a JLS file holds.
+#[derive(Debug, Clone)]
+pub struct JlsSession {
+    signals: Vec<Signal>,
+    /// File offset of the first chunk after the definitions.
+    data_start: u64,
+}
+
+/// A chunk header.
+struct ChunkHeader {
+    tag: u8,
+    meta: u16,
+    payload: u64,
+}
+
+fn read_header(r: &mut impl Read) -> std::io::Result<Option<ChunkHeader>> {
+    let mut h = [0u8; 32];
+    let mut n = 0;
+    while n < 32 {
+        match r.read(&mut h[n..])? {
+            0 if n == 0 => return Ok(None),
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            k => n += k,
+        }
+    }
+    Ok(Some(ChunkHeader {
+        tag: h[16],
+        meta: u16::from_le_bytes([h[18], h[19]]),
+        payload: u32::from_le_bytes([h[20], h[21], h[22], h[23]]) as u64,
+    }))
+}
+
+/// Bytes after a chunk's header: the payload, its padding and the CRC (none for an empty one).
+fn body_len(payload: u64) -> u64 {
+    if payload == 0 {
+        0
+    } else {
+        payload + (8 - (payload + 4) % 8) % 8 + 4
+    }
+}
+
+/// NUL-terminated strings separated by 0x1f, as JLS stores a definition's names.
+fn strings(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|&b| b == 0)
+        .map(|s| String::from_utf8_lossy(s).trim_matches('\u{1f}').to_string())
+        .collect()
+}
+
+impl JlsSession {
+    pub fn open(file: &str, data: &Path) -> Result<JlsSession> {
+        let bad = |m: String| Error::input(file, m);
+        let f = std::fs::File::open(data)
+            .map_err(|e| bad(format!("cannot open: {}", super::super::io_reason(&e))))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut r = BufReader::new(f);
+        let mut fh = [0u8; 32];
+        r.read_exact(&mut fh)
+            .map_err(|_| bad("a JLS file shorter than its 32-byte header".into()))?;
+        let major = fh[27];
+        if major != 1 {
+            return Err(bad(format!(
+                "JLS format version {major}.{}: only version 1.x (JLS v2 files) is known",
+                fh[26]
+            )));
+        }
+        let mut signals = Vec::new();
+        let mut pos = 32u64;
+        for _ in 0..MAX_DEF_CHUNKS {
+            let Some(h) = read_header(&mut r)
+                .map_err(|_| bad(format!("the JLS file is cut inside a chunk header at byte {pos}")))?
+            else {
+                break;
+            };
+            let len = body_len(h.payload);
+            if pos + 32 + len > size {
+                return Err(bad(format!(
+                    "a JLS chunk at byte {pos} claims {} payload bytes, past the end of the file",
+                    h.payload
+                )));
+            }
+            if h.tag == TAG_SIGNAL_DEF && h.payload >= 36 {
+                let mut p = vec![0u8; h.payload as usize];
+                r.read_exact(&mut p)
+                    .map_err(|_| bad(format!("cannot read the chunk at byte {pos}")))?;
+                r.seek_relative((len - h.payload) as i64)
+                    .map_err(|_| bad(format!("cannot skip the chunk at byte {pos}")))?;
+                if let Some(s) = signal(&p, h.meta & 0xff) {
+                    signals.push(s);
+                }
+            } else {
+                if is_data(&h) || h.tag == TAG_END {
+                    break;
+                }
+                r.seek_relative(len as i64)
+                    .map_err(|_| bad(format!("cannot skip the chunk at byte {pos}")))?;
+            }
+            pos += 32 + len;
+        }
+        if signals.is_empty() {
+            return Err(bad("a JLS file with no fixed-rate signal of f32 or f64 samples".into()));
+        }
+        Ok(JlsSession {
+            signals,
+            data_start: 32,
+        })
+    }
+
+    pub fn channels(&self, _file: &str) -> Result<Channels> {
+        let names: Vec<String> = self.signals.iter().map(|s| s.name.clone()).collect();
+        let units: Vec<Option<Unit>> = self
+            .signals
+            .iter()
+            .map(|s| match s.units.as_str() {
+                "A" => Some(Unit::new(Dim::Current, 1e3, "A")),
+                "V" => Some(Unit::new(Dim::Voltage, 1.0, "V")),
+                _ => None,
+            })
+            .collect();
+        let pick = |dim: Dim| {
+            units
+                .iter()
+                .position(|u| u.as_ref().is_some_and(|u| u.dim == dim))
+        };
+        let current = pick(Dim::Current);
+        let rate_hz = current.map_or(self.signals[0].rate_hz, |c| self.signals[c].rate_hz);
+        Ok(Channels {
+            analog: vec![true; names.len()],
+            default_value: current.unwrap_or(0),
+            default_supply: current.and(pick(Dim::Voltage)),
+            rate_hz,
+            scaling: vec![format!(
+                "JLS signals: {}",
+                self.signals
+                    .iter()
+                    .map(|s| format!("{} ({}, {} S/s)", s.name, s.units, s.rate_hz))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )],
+            assumptions: Vec::new(),
+            names,
+            units,
+        })
+    }
+
+    pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
+        let needed = emit.needed(self.signals.len());
+        let rate = self.signals[emit.value].rate_hz;
+        let mut cursors = Vec::new();
+        for (j, s) in self.signals.iter().enumerate() {
+            if !needed[j] {
+                continue;
+            }
+            if s.rate_hz != rate {
+                return Err(Error::usage(format!(
+                    "JLS signals \"{}\" ({} S/s) and \"{}\" ({} S/s) differ in sample rate",
+                    self.signals[emit.value].name, rate, s.name, s.rate_hz
+                )));
+            }
+            let f = std::fs::File::open(data).map_err(|e| {
+                Error::input(file, format!("cannot open: {}", super::super::io_reason(&e)))
+            })?;
+            let mut r = BufReader::with_capacity(1 << 20, f);
+            r.seek(SeekFrom::Start(self.data_start))
+                .map_err(|e| Error::input(file, format!("cannot seek: {e}")))?;
+            cursors.push(Cursor {
+                column: j,
+                signal: s.clone(),
+                r,
+                pos: self.data_start,
+                pending: Vec::new(),
+                pending_first: 0,
+                done: false,
+            });
+        }
+        Ok(Reader {
+            file: file.to_string(),
+            cursors,
+            cols: vec![Vec::new(); self.signals.len()],
+            emit,
+        })
+    }
+}
+
+/// A signal definition's payload: source id u16, type u8, reserved u8, data type u32, sample
+/// rate u32, six u32 sizes and decimation factors, reserved zero bytes (128 bytes in all from
+/// pyjls 0.17), then the name and the units.
+fn signal(p: &[u8], id: u16) -> Option<Signal> {
+    let u32_at = |k: usize| u32::from_le_bytes([p[k], p[k + 1], p[k + 2], p[k + 3]]);
+    let signal_type = p[2];
+    let data_type = u32_at(4);
+    let rate = u32_at(8);
+    let bytes = match data_type & 0xffff {
+        0x2004 => 4,
+        0x4004 => 8,
+        _ => return None,
+    };
+    if signal_type != 0 || rate == 0 {
+        return None;
+    }
+    // The strings start after the reserved zeros.
+    let at = 36 + p.get(36..)?.iter().position(|&b| b != 0)?;
+    let s = strings(&p[at..]);
+    Some(Signal {
+        id,
+        name: s.first().cloned().unwrap_or_default(),
+        units: s.get(1).cloned().unwrap_or_default(),
+        rate_hz: rate as f64,
+        bytes,
+    })
+}
+
+/// A level-0 chunk of a fixed-rate track (tags 0x20–0x27): sample data.
+fn is_data(h: &ChunkHeader) -> bool {
+    (h.tag == 0x22 || h.tag == 0x23) && h.meta >> 12 == 0 && h.payload >= 16
+}
+
+/// One signal's way through the file: the next data chunk of its track, then its samples.
+struct Cursor {
+    column: usize,
+    signal: Signal,
+    r: BufReader<std::fs::File>,
+    pos: u64,
+    /// Samples read but not yet handed out, and the sample id of the first.
+    pending: Vec<f64>,
+    pending_first: u64,
+    done: bool,
+}
+
+impl Cursor {
+    /// Read data chunks until at least `want` samples are pending (or the data ends).
+    fn fill(&mut self, file: &str, want: usize) -> Result<()> {
+        let bad = |m: String| Error::input(file, m);
+        while !self.done && self.pending.len() < want {
+            let at = self.pos;
+            let Some(h) = read_header(&mut self.r)
+                .map_err(|_| bad(format!("the JLS file is cut inside a chunk header at byte {at}")))?
+            else {
+                self.done = true;
+                break;
+            };
+            let len = body_len(h.payload);
+            self.pos += 32 + len;
+            if h.tag == TAG_END {
+                self.done = true;
+                break;
+            }
+            if !(is_data(&h) && h.meta & 0xff == self.signal.id) {
+                self.r
+                    .seek_relative(len as i64)
+                    .map_err(|_| bad(format!("the JLS file is cut in the chunk at byte {at}")))?;
+                continue;
+            }
+            let mut p = vec![0u8; h.payload as usize];
+            self.r
+                .read_exact(&mut p)
+                .map_err(|_| bad(format!("the JLS file is cut in the chunk at byte {at}")))?;
+            self.r
+                .seek_relative((len - h.payload) as i64)
+                .map_err(|_| bad(format!("the JLS file is cut in the chunk at byte {at}")))?;
+            let first = i64::from_le_bytes(p[0..8].try_into().unwrap_or([0; 8]));
+            let count = u32::from_le_bytes([p[8], p[9], p[10], p[11]]) as usize;
+            let bits = u16::from_le_bytes([p[12], p[13]]) as usize;
+            let b = self.signal.bytes;
+            if bits != 8 * b || 16 + count * b > p.len() || first < 0 {
+                return Err(bad(format!(
+                    "the JLS data chunk at byte {at} holds {count} samples of {bits} bits in {} bytes: expected {}-bit samples",
+                    p.len() - 16,
+                    8 * b
+                )));
+            }
+            let first = first as u64;
+            if self.pending.is_empty() {
+                self.pending_first = first;
+            } else if first != self.pending_first + self.pending.len() as u64 {
+                // A jump in sample ids: hand out what is pending first.
+                self.r
+                    .seek_relative(-((32 + len) as i64))
+                    .map_err(|_| bad(format!("cannot seek back to byte {at}")))?;
+                self.pos = at;
+                break;
+            }
+            let data = &p[16..16 + count * b];
+            if b == 4 {
+                let mut v = Vec::new();
+                super::f32s(data, 4, &mut v);
+                self.pending.extend(v);
+            } else {
+                self.pending.extend(data.chunks_exact(8).map(|x| {
+                    f64::from_le_bytes(x.try_into().unwrap_or([0; 8]))
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Streams a JLS file's signals side by side.
+pub struct Reader {
+    file: String,
+    cursors: Vec<Cursor>,
+    cols: Vec<Vec<f64>>,
+    pub emit: Emit,
+}
+
+impl Reader {
+    pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
+        for c in &mut self.cursors {
+            c.fill(&self.file, BLOCK_SAMPLES)?;
+        }
+        let Some(lead) = self.cursors.first() else {
+            return Ok(false);
+        };
+        let (first, lead_name) = (lead.pending_first, lead.signal.name.clone());
+        let count = self.cursors.iter().map(|c| c.pending.len()).min().unwrap_or(0);
+        if count == 0 {
+            return Ok(false);
+        }
+        for c in &mut self.cursors {
+            if c.pending_first != first {
+                return Err(Error::input(
+                    &self.file,
+                    format!(
+                        "JLS signals \"{}\" and \"{}\" are not aligned: sample {} against {}",
+                        lead_name,
+                        c.signal.name,
+                        first,
+                        c.pending_first
+                    ),
+                ));
+            }
+            let col = &mut self.cols[c.column];
+            col.clear();
+            col.extend(c.pending.drain(..count));
+            c.pending_first += count as u64;
+        }
+        self.emit.emit(&self.cols, count, first, chunk);
+        Ok(true)
+    }
+}

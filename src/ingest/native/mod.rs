@@ -1,0 +1,347 @@
+//! Native session files, recognised by content, not by name: Nordic's Power Profiler (`.ppk2`,
+//! a ZIP archive), sigrok / PulseView (`.sr`, a ZIP archive) and Joulescope (`.jls` v2, a
+//! chunked binary file). Each streams its samples in blocks, whatever the file's size.
+//!
+//! A session file is laid out like any table: its channels are columns (by name, or 1-based
+//! number), one of them the value (`--channel`), others the marker, the supply or digital
+//! channels. Time comes from the sample rate: sample n is at n / rate.
+
+pub mod jls;
+pub mod ppk2;
+pub mod sigrok;
+pub mod zipped;
+
+use super::{find_column, Delimiter, IngestOptions, Layout, TimeBase};
+use crate::error::{Error, Result};
+use crate::trace::{Chunk, Quantity};
+use crate::units::{fmt_duration, parse_unit, Dim, Unit};
+use std::path::Path;
+
+/// Samples a reader hands out at a time.
+pub const BLOCK_SAMPLES: usize = 1 << 16;
+
+/// A recognised session file.
+#[derive(Debug, Clone)]
+pub enum Session {
+    Ppk2(ppk2::Ppk2Session),
+    Sigrok(sigrok::SigrokSession),
+    Jls(jls::JlsSession),
+}
+
+/// Recognise a session file from its first bytes (and a ZIP archive's members). `Ok(None)`:
+/// not a session file; a ZIP archive of another kind is an error.
+pub fn sniff(file: &str, data: &Path, head: &[u8]) -> Result<Option<Session>> {
+    if zipped::is_zip(head) {
+        let members = zipped::members(file, data)?;
+        let has = |n: &str| members.iter().any(|m| m.name == n);
+        if has("session.raw") && has("metadata.json") {
+            return Ok(Some(Session::Ppk2(ppk2::Ppk2Session::open(
+                file, data, &members,
+            )?)));
+        }
+        if has("metadata") && has("version") {
+            return Ok(Some(Session::Sigrok(sigrok::SigrokSession::open(
+                file, data, &members,
+            )?)));
+        }
+        return Err(Error::input(
+            file,
+            "a ZIP archive, not a known session file (.ppk2, .sr)",
+        ));
+    }
+    if jls::is_jls(head) {
+        return Ok(Some(Session::Jls(jls::JlsSession::open(file, data)?)));
+    }
+    Ok(None)
+}
+
+/// What a session offers as columns.
+pub struct Channels {
+    pub names: Vec<String>,
+    pub units: Vec<Option<Unit>>,
+    /// Analog channels can be the value; digital ones only markers.
+    pub analog: Vec<bool>,
+    pub default_value: usize,
+    pub default_supply: Option<usize>,
+    pub rate_hz: f64,
+    /// Facts about the file, shown with the layout.
+    pub scaling: Vec<String>,
+    /// Guesses (each also a warning).
+    pub assumptions: Vec<String>,
+}
+
+impl Session {
+    pub fn format(&self) -> &'static str {
+        match self {
+            Session::Ppk2(_) => ppk2::NAME,
+            Session::Sigrok(_) => sigrok::NAME,
+            Session::Jls(_) => jls::NAME,
+        }
+    }
+
+    /// The session's channels as a layout, with the user's choices applied.
+    pub fn layout(&self, file: &str, opts: &IngestOptions) -> Result<Layout> {
+        let ch = match self {
+            Session::Ppk2(s) => s.channels(),
+            Session::Sigrok(s) => s.channels(file)?,
+            Session::Jls(s) => s.channels(file)?,
+        };
+        layout(self.format(), file, opts, ch)
+    }
+
+    /// A reader of the samples the layout asks for.
+    pub fn reader(&self, file: &str, data: &Path, layout: &Layout) -> Result<NativeReader> {
+        let emit = Emit::new(layout);
+        Ok(match self {
+            Session::Ppk2(s) => NativeReader::Ppk2(s.reader(file, data, emit)?),
+            Session::Sigrok(s) => NativeReader::Sigrok(s.reader(file, data, emit)?),
+            Session::Jls(s) => NativeReader::Jls(s.reader(file, data, emit)?),
+        })
+    }
+}
+
+/// Lay a session's channels out: the value (`--channel`, else the session's default), its unit
+/// (`--unit` overrides), the marker and digital channels, time from the sample rate.
+fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) -> Result<Layout> {
+    let value_index = match &opts.value_col {
+        Some(v) => find_column(&ch.names, v, "channel")?,
+        None => ch.default_value,
+    };
+    if !ch.analog[value_index] {
+        return Err(Error::usage(format!(
+            "channel \"{}\" is digital: choose an analog channel ({})",
+            ch.names[value_index],
+            ch.names
+                .iter()
+                .zip(&ch.analog)
+                .filter(|(_, a)| **a)
+                .map(|(n, _)| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut assumptions = ch.assumptions;
+    let unit = match &opts.unit {
+        Some(u) => parse_unit(u)
+            .filter(|u| matches!(u.dim, Dim::Voltage | Dim::Current))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "--unit {u}: expected a voltage or current unit (V, mV, A, mA, uA, nA)"
+                ))
+            })?,
+        None => match &ch.units[value_index] {
+            Some(u) => u.clone(),
+            None => {
+                assumptions.push(format!(
+                    "channel \"{}\" has no unit in the session: taken as volts (give --unit)",
+                    ch.names[value_index]
+                ));
+                Unit::new(Dim::Voltage, 1.0, "V")
+            }
+        },
+    };
+    let mut units = ch.units;
+    units[value_index] = Some(unit.clone());
+    let quantity = if unit.dim == Dim::Current {
+        Quantity::Current
+    } else {
+        Quantity::Voltage
+    };
+    if !(ch.rate_hz.is_finite() && ch.rate_hz > 0.0) && opts.sample_interval_s.is_none() {
+        return Err(Error::input(
+            file,
+            "the session gives no sample rate: give --sample-interval",
+        ));
+    }
+    let interval_s = match opts.sample_interval_s {
+        Some(dt) => {
+            assumptions.push("the session's sample rate ignored: --sample-interval given".into());
+            dt
+        }
+        None => 1.0 / ch.rate_hz,
+    };
+    let time = TimeBase::Implied {
+        start_s: 0.0,
+        interval_s,
+    };
+    let digital = if opts.read_digital {
+        (0..ch.names.len())
+            .filter(|&j| !ch.analog[j])
+            .map(|j| (j, ch.names[j].clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Layout {
+        format,
+        delimiter: Delimiter::Byte(b','),
+        decimal_comma: false,
+        data_line: 0,
+        time_label: format!(
+            "implied: sample n at n × {} (the session's {} S/s)",
+            fmt_duration(interval_s),
+            ch.rate_hz
+        ),
+        columns: ch.names.clone(),
+        time,
+        value_index,
+        value_scale: unit.to_base,
+        value_offset: 0.0,
+        value_label: format!("channel {} \"{}\"", value_index + 1, ch.names[value_index]),
+        value_unit: unit.symbol.clone(),
+        quantity,
+        assumptions,
+        scaling: ch.scaling,
+        reorder: false,
+        marker_index: match &opts.marker_col {
+            Some(m) => Some(find_column(&ch.names, m, "marker column")?),
+            None => None,
+        },
+        time_is_datetime: false,
+        digital,
+        value_minus: None,
+        supply: None,
+        units,
+        default_supply: ch.default_supply,
+    })
+}
+
+/// Turns a block of decoded channels into a chunk, as the layout asks: value (minus another
+/// channel, scaled), marker, supply and digital channels, time from the sample index.
+#[derive(Debug, Clone)]
+pub struct Emit {
+    pub value: usize,
+    pub minus: Option<usize>,
+    pub supply: Option<(usize, f64)>,
+    pub marker: Option<usize>,
+    pub digital: Vec<usize>,
+    scale: f64,
+    offset: f64,
+    start_s: f64,
+    interval_s: f64,
+    /// Samples handed out, and samples skipped for a NaN value.
+    pub rows: u64,
+    pub skipped: u64,
+    pub first_skipped: u64,
+}
+
+impl Emit {
+    pub fn new(l: &Layout) -> Emit {
+        let (start_s, interval_s) = match l.time {
+            TimeBase::Implied {
+                start_s,
+                interval_s,
+            } => (start_s, interval_s),
+            TimeBase::Column { .. } => (0.0, 1.0),
+        };
+        Emit {
+            value: l.value_index,
+            minus: l.value_minus,
+            supply: l.supply,
+            marker: l.marker_index,
+            digital: l.digital.iter().map(|(j, _)| *j).collect(),
+            scale: l.value_scale,
+            offset: l.value_offset,
+            start_s,
+            interval_s,
+            rows: 0,
+            skipped: 0,
+            first_skipped: 0,
+        }
+    }
+
+    /// The channels a reader must decode (by column).
+    pub fn needed(&self, columns: usize) -> Vec<bool> {
+        let mut n = vec![false; columns];
+        for j in [Some(self.value), self.minus, self.supply.map(|s| s.0), self.marker]
+            .into_iter()
+            .flatten()
+            .chain(self.digital.iter().copied())
+        {
+            if let Some(x) = n.get_mut(j) {
+                *x = true;
+            }
+        }
+        n
+    }
+
+    /// Append `count` samples from decoded channels (`cols[j]`, filled where needed), the
+    /// first at sample index `first`. Samples whose value is NaN are skipped (a gap in time).
+    pub fn emit(&mut self, cols: &[Vec<f64>], count: usize, first: u64, chunk: &mut Chunk) {
+        let v = &cols[self.value];
+        for k in 0..count {
+            let mut x = v[k];
+            if let Some(m) = self.minus {
+                x -= cols[m][k];
+            }
+            if x.is_nan() {
+                if self.skipped == 0 {
+                    self.first_skipped = first + k as u64;
+                }
+                self.skipped += 1;
+                continue;
+            }
+            chunk
+                .time_s
+                .push(self.start_s + (first + k as u64) as f64 * self.interval_s);
+            chunk.value.push(x * self.scale + self.offset);
+            if let Some((s, scale)) = self.supply {
+                chunk.supply.push(cols[s][k] * scale);
+            }
+            if let Some(m) = self.marker {
+                chunk.marker.push(cols[m][k]);
+            }
+            for &d in &self.digital {
+                chunk.digital.push(cols[d][k]);
+            }
+            self.rows += 1;
+        }
+    }
+}
+
+/// A session file's reader.
+pub enum NativeReader {
+    Ppk2(ppk2::Reader),
+    Sigrok(sigrok::Reader),
+    Jls(jls::Reader),
+}
+
+impl NativeReader {
+    /// The next block of samples; false at the end.
+    pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
+        chunk.clear();
+        match self {
+            NativeReader::Ppk2(r) => r.next_chunk(chunk),
+            NativeReader::Sigrok(r) => r.next_chunk(chunk),
+            NativeReader::Jls(r) => r.next_chunk(chunk),
+        }
+    }
+
+    fn emit(&self) -> &Emit {
+        match self {
+            NativeReader::Ppk2(r) => &r.emit,
+            NativeReader::Sigrok(r) => &r.emit,
+            NativeReader::Jls(r) => &r.emit,
+        }
+    }
+
+    /// Samples handed out so far.
+    pub fn rows(&self) -> u64 {
+        self.emit().rows
+    }
+
+    /// Samples skipped for a NaN value, and the index of the first.
+    pub fn skipped(&self) -> (u64, u64) {
+        (self.emit().skipped, self.emit().first_skipped)
+    }
+}
+
+/// Little-endian f32 samples into `out` (as f64), from `bytes` taken `stride` bytes apart.
+pub fn f32s(bytes: &[u8], stride: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(
+        bytes
+            .chunks_exact(stride)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64),
+    );
+}

@@ -1,0 +1,159 @@
+//! nRF Connect Power Profiler sessions (`.ppk2`, format version 2): a ZIP archive holding
+//! `metadata.json` (`{"metadata": {"samplesPerSecond": 100000, ...}, "formatVersion": 2}`) and
+//! `session.raw`, 6 bytes a sample: a little-endian f32 current in µA, then a little-endian u16
+//! of the digital channels, D0 in bit 0. `session.raw` is inflated as it is read, block by block.
+
+use super::zipped::{self, Chain, Member};
+use super::{Channels, Emit, BLOCK_SAMPLES};
+use crate::error::{Error, Result};
+use crate::trace::Chunk;
+use crate::units::{Dim, Unit};
+use std::path::Path;
+
+pub const NAME: &str = "ppk2-session";
+const SAMPLE_BYTES: usize = 6;
+
+/// What a PPK2 session holds.
+#[derive(Debug, Clone)]
+pub struct Ppk2Session {
+    raw: Member,
+    rate_hz: f64,
+    format_version: i64,
+}
+
+impl Ppk2Session {
+    pub fn open(file: &str, data: &Path, members: &[Member]) -> Result<Ppk2Session> {
+        let find = |n: &str| members.iter().find(|m| m.name == n);
+        let (Some(meta), Some(raw)) = (find("metadata.json"), find("session.raw")) else {
+            return Err(Error::input(file, "a PPK2 session needs metadata.json and session.raw"));
+        };
+        let text = zipped::read_text(file, data, meta)?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::input(file, format!("metadata.json is not JSON: {e}"))
+        })?;
+        let rate_hz = json["metadata"]["samplesPerSecond"]
+            .as_f64()
+            .filter(|r| *r > 0.0 && r.is_finite())
+            .ok_or_else(|| {
+                Error::input(
+                    file,
+                    "metadata.json has no metadata.samplesPerSecond (a positive number)",
+                )
+            })?;
+        let format_version = json["formatVersion"].as_i64().unwrap_or(0);
+        if raw.size % SAMPLE_BYTES as u64 != 0 {
+            return Err(Error::input(
+                file,
+                format!(
+                    "session.raw is {} bytes, not a whole number of 6-byte samples: the session is cut short",
+                    raw.size
+                ),
+            ));
+        }
+        Ok(Ppk2Session {
+            raw: raw.clone(),
+            rate_hz,
+            format_version,
+        })
+    }
+
+    /// Samples in the session.
+    pub fn samples(&self) -> u64 {
+        self.raw.size / SAMPLE_BYTES as u64
+    }
+
+    pub fn channels(&self) -> Channels {
+        let mut names = vec!["current".to_string()];
+        names.extend((0..8).map(|k| format!("D{k}")));
+        let mut units = vec![Some(Unit::new(Dim::Current, 1e-3, "uA"))];
+        units.extend((0..8).map(|_| None));
+        let mut analog = vec![true];
+        analog.extend([false; 8]);
+        let mut scaling = vec![format!(
+            "PPK2 session (format version {}): {} samples of current in µA at {} S/s",
+            self.format_version,
+            self.samples(),
+            self.rate_hz
+        )];
+        if self.format_version != 2 {
+            scaling.push(format!(
+                "format version {} read as version 2 (6-byte samples)",
+                self.format_version
+            ));
+        }
+        Channels {
+            names,
+            units,
+            analog,
+            default_value: 0,
+            default_supply: None,
+            rate_hz: self.rate_hz,
+            scaling,
+            assumptions: Vec::new(),
+        }
+    }
+
+    pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
+        let needed = emit.needed(9);
+        Ok(Reader {
+            input: Chain::new(file, data, vec![self.raw.clone()]),
+            file: file.to_string(),
+            buf: vec![0; BLOCK_SAMPLES * SAMPLE_BYTES],
+            cols: vec![Vec::new(); 9],
+            needed,
+            next: 0,
+            emit,
+        })
+    }
+}
+
+/// Streams a PPK2 session's samples.
+pub struct Reader {
+    input: Chain,
+    file: String,
+    buf: Vec<u8>,
+    cols: Vec<Vec<f64>>,
+    needed: Vec<bool>,
+    /// Index of the next sample.
+    next: u64,
+    pub emit: Emit,
+}
+
+impl Reader {
+    pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
+        loop {
+            let n = self.input.fill(&mut self.buf)?;
+            if n % SAMPLE_BYTES != 0 {
+                return Err(Error::input(
+                    &self.file,
+                    format!(
+                        "session.raw ends inside a sample, after sample {}",
+                        self.next + (n / SAMPLE_BYTES) as u64
+                    ),
+                ));
+            }
+            if n == 0 {
+                return Ok(false);
+            }
+            let count = n / SAMPLE_BYTES;
+            let bytes = &self.buf[..n];
+            super::f32s(bytes, SAMPLE_BYTES, &mut self.cols[0]);
+            for bit in 0..8 {
+                if !self.needed[1 + bit] {
+                    continue;
+                }
+                let c = &mut self.cols[1 + bit];
+                c.clear();
+                c.extend(bytes.chunks_exact(SAMPLE_BYTES).map(|b| {
+                    let d = u16::from_le_bytes([b[4], b[5]]);
+                    ((d >> bit) & 1) as f64
+                }));
+            }
+            self.emit.emit(&self.cols, count, self.next, chunk);
+            self.next += count as u64;
+            if !chunk.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+}
