@@ -32,7 +32,10 @@ fn is_trace(p: &Path) -> bool {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    matches!(ext.as_str(), "csv" | "tsv" | "txt" | "dat")
+    matches!(
+        ext.as_str(),
+        "csv" | "tsv" | "txt" | "dat" | "ppk2" | "sr" | "jls"
+    )
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

@@ -76,7 +76,7 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
     }
     if jobs.is_empty() {
         return Err(Error::usage(format!(
-            "no trace files (.csv, .tsv, .txt, .dat) found in {}",
+            "no trace files (.csv, .tsv, .txt, .dat, .ppk2, .sr, .jls) found in {}",
             a.inputs.join(", ")
         )));
     }

@@ -312,9 +312,7 @@ pub fn table_layout(
     has_header: bool,
 ) -> Result<Layout> {
     let mut assumptions = Vec::new();
-    if opts.time_col.is_none() || opts.value_col.is_none() {
-        check_unique(file, &names)?;
-    }
+    check_unique(file, &names, opts)?;
     let time_index = time_column(opts, &names, &units, block.fields)?;
     let time_index =
         if opts.time_col.is_none() && time_index.is_none() && !has_header && block.fields >= 2 {
@@ -371,18 +369,27 @@ pub fn table_layout(
     })
 }
 
-/// Columns are found by name: two with the same name are an error unless both are named by
-/// the user.
-fn check_unique(file: &str, names: &[String]) -> Result<()> {
+/// Two columns with the same name are ambiguous when the user asks for one by that name, or
+/// when columns are found by name and the name is a real one (`time_s,time_s`). A name that is
+/// only a unit (a units row taken for names: `Second,Volt,Volt`) is never an error.
+fn check_unique(file: &str, names: &[String], opts: &IngestOptions) -> Result<()> {
+    let by_name = opts.time_col.is_none() || opts.value_col.is_none();
     for (i, a) in names.iter().enumerate() {
-        if let Some(j) = names[i + 1..]
+        let Some(j) = names[i + 1..]
             .iter()
             .position(|b| !a.is_empty() && a.eq_ignore_ascii_case(b))
-        {
+        else {
+            continue;
+        };
+        let asked = [&opts.time_col, &opts.value_col, &opts.marker_col, &opts.supply_col]
+            .into_iter()
+            .flatten()
+            .any(|w| w.trim().eq_ignore_ascii_case(a.trim()));
+        if asked || (by_name && parse_unit(a.trim()).is_none()) {
             return Err(Error::input(
                 file,
                 format!(
-                    "the column name \"{a}\" appears twice (columns {} and {}): name the columns by number with --time-col and --value-col",
+                    "the column name \"{a}\" appears twice (columns {} and {}): name the column by number",
                     i + 1,
                     i + j + 2
                 ),

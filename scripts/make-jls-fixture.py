@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Write tests/fixtures/native/generated_step-droop.jls with the reference JLS writer (pyjls):
+a 1 s recording at 10 kS/s of a 15.625 mA idle current with one 125 mA burst (a one-sample
+rise at 0.3 s, a one-sample fall at 0.35 s) while the supply droops linearly from 3.25 V to
+3.0 V and recovers over one sample. Every piece between samples is linear in V·I, so the
+trapezoid rule integrates it exactly; tests/native.rs checks the closed form.
+
+    python3 -m venv /tmp/jls && /tmp/jls/bin/pip install pyjls numpy
+    /tmp/jls/bin/python scripts/make-jls-fixture.py
+"""
+import pathlib
+import numpy as np
+from pyjls import Writer, DataType
+
+RATE = 10_000
+N = RATE + 1
+I0, AMP = 0.015625, 0.125          # A (exact in f32)
+V0, DV = 3.25, 0.25                # V
+K1, K2 = 3000, 3500                # samples: plateau from 0.3 s to 0.35 s
+
+current = np.full(N, I0, dtype=np.float32)
+current[K1:K2 + 1] = I0 + AMP      # rise over [K1-1, K1], fall over [K2, K2+1]
+voltage = np.full(N, V0, dtype=np.float32)
+voltage[K1:K2 + 1] = V0 - DV * (np.arange(K1, K2 + 1) - K1) / (K2 - K1)
+voltage[K2 + 1] = V0 - DV          # held through the fall, recovered by the next sample
+
+out = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/native/generated_step-droop.jls"
+with Writer(str(out)) as w:
+    w.source_def(source_id=1, name="shuntscope-test", vendor="shuntscope", model="synthetic",
+                 version="1", serial_number="0")
+    for sid, name, units, data in [(1, "current", "A", current), (2, "voltage", "V", voltage)]:
+        w.signal_def(signal_id=sid, source_id=1, data_type=DataType.F32, sample_rate=RATE,
+                     name=name, units=units)
+        w.fsr_f32(sid, 0, data)
+print(out, out.stat().st_size, "bytes")
