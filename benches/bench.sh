@@ -10,7 +10,8 @@
 # 64 mA x 6 ms burst every second, the first one 80 ms. Needs GNU time (Debian package `time`)
 # for peak RSS. Besides `analyze` it times the scalar parser (--no-simd), reading
 # instead of memory-mapping (--no-mmap) and one core (taskset), for comparison. LAYOUTS=1 also
-# times other layouts (benches/layouts.py: PPK2, scientific notation, Rigol-like, shortest form).
+# times other layouts (benches/layouts.py: PPK2, scientific notation, Rigol-like, shortest form);
+# NATIVE=1 a generated 1 GB PPK2 session file (benches/ppk2.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/time ]; then
@@ -96,6 +97,23 @@ if [ -n "${LAYOUTS:-}" ] && command -v python3 > /dev/null; then
     measure "layout_$name" "$bin" analyze "$f" -q -f json "${extra[@]}"
     measure "layout_${name}_scalar" "$bin" analyze "$f" -q -f json --no-simd "${extra[@]}"
   done
+  bytes=$trace_bytes rows=$trace_rows
+fi
+# A PPK2 session of 200 M samples (~1 GB, NATIVE=1; PPK2_SAMPLES=N for another length), made
+# with numpy in the bench venv: analyze's MB/s, samples/s and peak RSS on a native file.
+if [ -n "${NATIVE:-}" ]; then
+  venv_py="$dir/venv/bin/python"
+  [ -x "$venv_py" ] || { python3 -m venv "$dir/venv" && "$dir/venv/bin/pip" install -q -r benches/requirements.txt; }
+  n=${PPK2_SAMPLES:-200000000}
+  ppk="$dir/session-$n.ppk2"
+  [ -s "$ppk" ] || { echo "generating $ppk ($n samples)..."; "$venv_py" benches/ppk2.py "$ppk" "$n" > /dev/null; }
+  cat "$ppk" > /dev/null
+  trace_bytes=$bytes trace_rows=$rows
+  bytes=$(stat -L -c %s "$ppk") rows=$n
+  measure ppk2_analyze "$bin" analyze "$ppk" -q -f json
+  measure ppk2_inspect "$bin" inspect "$ppk" -f json
+  awk -v t="$t_ppk2_analyze" -v a="$t_analyze" -v r="$rows" -v tr="$trace_rows" 'BEGIN {
+    printf "ppk2: %.1f ns a sample (analyze of the CSV trace: %.1f ns a sample)\n", t / r * 1e9, a / tr * 1e9 }'
   bytes=$trace_bytes rows=$trace_rows
 fi
 py=""

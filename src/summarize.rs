@@ -267,13 +267,16 @@ pub fn summarize(files: &[FileOutcome], s: &SummarySettings) -> Summaries {
 }
 
 /// Spread of battery life across groups at interval `t`: (max − min) / max.
-fn spread(groups: &[&GroupSummary], s: &SummarySettings, t: f64) -> f64 {
+/// How much the choice of group changes battery life at one message every `t` s: the spread
+/// (max − min) / max of the groups' lives. With `idle_ma`, every group gets that idle current,
+/// so only the message cost differs (the protocol's part); without, each its own.
+fn spread(groups: &[&GroupSummary], s: &SummarySettings, t: f64, idle_ma: Option<f64>) -> f64 {
     let lives: Vec<f64> = groups
         .iter()
         .map(|g| {
             life_h(
                 s,
-                g.baseline_ma,
+                idle_ma.unwrap_or(g.baseline_ma),
                 g.message_excess_charge_ma_ms.unwrap_or(0.0),
                 t,
             )
@@ -285,6 +288,9 @@ fn spread(groups: &[&GroupSummary], s: &SummarySettings, t: f64) -> f64 {
     (max - min) / max
 }
 
+/// The report's lesson, with one definition throughout: the protocol's effect on battery life
+/// is its message cost at a common idle current (the groups' mean); a difference in the groups'
+/// own idle currents is named as such, with its own share.
 fn lesson(groups: &[GroupSummary], s: &SummarySettings) -> Option<Lesson> {
     let gs: Vec<&GroupSummary> = groups
         .iter()
@@ -293,21 +299,23 @@ fn lesson(groups: &[GroupSummary], s: &SummarySettings) -> Option<Lesson> {
     if gs.len() < 2 {
         return None;
     }
+    let baseline = mean(&gs.iter().map(|g| g.baseline_ma).collect::<Vec<_>>());
+    let common = Some(baseline);
     let life_spread: Vec<(f64, f64)> = s
         .intervals_s
         .iter()
-        .map(|&t| (t, spread(&gs, s, t)))
+        .map(|&t| (t, spread(&gs, s, t, common)))
         .collect();
     // The spread falls as the interval grows: bisect on log(interval) for 10%.
     let (mut lo, mut hi) = (1e-4f64, 1e7f64);
-    let crossover = if spread(&gs, s, lo) <= 0.1 {
+    let crossover = if spread(&gs, s, lo, common) <= 0.1 {
         None
-    } else if spread(&gs, s, hi) > 0.1 {
+    } else if spread(&gs, s, hi, common) > 0.1 {
         Some(hi)
     } else {
         for _ in 0..200 {
             let mid = (lo * hi).sqrt();
-            if spread(&gs, s, mid) > 0.1 {
+            if spread(&gs, s, mid, common) > 0.1 {
                 lo = mid;
             } else {
                 hi = mid;
@@ -315,30 +323,25 @@ fn lesson(groups: &[GroupSummary], s: &SummarySettings) -> Option<Lesson> {
         }
         Some(hi)
     };
-    let baseline = mean(&gs.iter().map(|g| g.baseline_ma).collect::<Vec<_>>());
-    let cheapest = gs.iter().min_by(|a, b| {
+    let by_cost = |a: &&&GroupSummary, b: &&&GroupSummary| {
         a.message_excess_charge_ma_ms
             .partial_cmp(&b.message_excess_charge_ma_ms)
             .unwrap_or(std::cmp::Ordering::Equal)
-    })?;
-    let dearest = gs.iter().max_by(|a, b| {
-        a.message_excess_charge_ma_ms
-            .partial_cmp(&b.message_excess_charge_ma_ms)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    })?;
+    };
+    let cheapest = gs.iter().min_by(by_cost)?;
+    let dearest = gs.iter().max_by(by_cost)?;
+    let cost = |g: &GroupSummary| g.message_excess_charge_ma_ms.unwrap_or(0.0);
     let mut text = format!(
         "{} costs the most per {} ({:.1} mA·ms) and {} the least ({:.1} mA·ms), {:.1}× apart. ",
         dearest.group,
         s.label,
-        dearest.message_excess_charge_ma_ms.unwrap_or(0.0),
+        cost(dearest),
         cheapest.group,
-        cheapest.message_excess_charge_ma_ms.unwrap_or(0.0),
-        dearest.message_excess_charge_ma_ms.unwrap_or(0.0)
-            / cheapest
-                .message_excess_charge_ma_ms
-                .unwrap_or(1.0)
-                .max(1e-12),
+        cost(cheapest),
+        cost(dearest) / cost(cheapest).max(1e-12),
     );
+    let idle_lo = gs.iter().map(|g| g.baseline_ma).fold(f64::MAX, f64::min);
+    let idle_hi = gs.iter().map(|g| g.baseline_ma).fold(f64::MIN, f64::max);
     if let Some(&(t, sp)) = life_spread.first() {
         text.push_str(&format!(
             "But with a {baseline:.1} mA idle current, at one {} every {} the choice changes battery life by only {:.1}%. ",
@@ -346,13 +349,28 @@ fn lesson(groups: &[GroupSummary], s: &SummarySettings) -> Option<Lesson> {
             crate::units::fmt_duration(t),
             100.0 * sp
         ));
+        // Idle currents that differ between the groups change battery life on their own.
+        let idle_sp = (idle_hi - idle_lo) / idle_hi;
+        if idle_sp > 0.005 {
+            let all = spread(&gs, s, t, None);
+            text.push_str(&format!(
+                "The groups' idle currents differ ({idle_lo:.1} to {idle_hi:.1} mA): with each group's own, battery life differs by {:.1}% at that interval, {} — the idle current, not the {}, makes {} of the difference. ",
+                100.0 * all,
+                format_args!("{:.1}% from the idle currents alone", 100.0 * idle_sp),
+                s.label,
+                if idle_sp >= sp { "most" } else { "less" }
+            ));
+        }
     }
     match crossover {
         Some(t) => text.push_str(&format!(
             "The protocol changes battery life by more than 10% only when messages come more often than every {}.",
             crate::units::fmt_duration(t)
         )),
-        None => text.push_str("At no interval does the choice change battery life by more than 10%."),
+        None => text.push_str(&format!(
+            "At no interval does the {} cost change battery life by more than 10%.",
+            s.label
+        )),
     }
     Some(Lesson {
         life_spread,

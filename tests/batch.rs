@@ -433,3 +433,72 @@ fn marker_column_starts_events() {
     assert!((f(&a["unmatched_events"][0][0]) - 3.195).abs() < 1e-3);
     assert_eq!(a["unexplained_bursts"], serde_json::json!([2]));
 }
+
+/// Three groups whose idle currents differ (161.7, 179.9, 164.8 mA) and whose messages cost the
+/// same: the lesson must not both say the choice changes battery life by about 10% and that it
+/// never does. One definition (message cost at a common idle current) for every number, and the
+/// idle difference named as such.
+#[test]
+fn lesson_with_unequal_idle_currents_is_consistent() {
+    let dir = TempDir::new();
+    for (g, idle, seed) in [
+        ("A", "161.7", "1"),
+        ("B", "179.9", "2"),
+        ("C", "164.8", "3"),
+    ] {
+        let folder = dir.path(&format!("runs/{g}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let out = folder.join("t.csv");
+        let o = run(&[
+            "synth",
+            "--every",
+            "1s",
+            "--at",
+            "0.25",
+            "--on-ms",
+            "6",
+            "--first-on-ms",
+            "80",
+            "--duration",
+            "10s",
+            "--baseline-ma",
+            idle,
+            "--seed",
+            seed,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::remove_file(folder.join("t.csv.truth.json")).unwrap();
+    }
+    let out = dir.path("report");
+    let o = batch(&[
+        dir.path("runs").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--period",
+        "1s",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let lesson = &json["summaries"]["lesson"];
+    let text = lesson["text"].as_str().unwrap();
+    // Messages cost the same (6 ms × 64 mA each): at 1 s they move battery life by well under
+    // 10%, and with the same definition there is no interval where they move it by more.
+    let at_1s = f(&lesson["life_spread"][0][1]);
+    assert!(at_1s < 0.02, "{at_1s}: {text}");
+    assert!(lesson["crossover_interval_s"].is_null(), "{text}");
+    assert!(text.contains("At no interval"), "{text}");
+    // The idle currents are named as what makes the difference: (179.9 − 161.7) / 179.9 = 10.1%.
+    assert!(
+        text.contains("idle currents differ (161.7 to 179.9 mA)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("10.1% from the idle currents alone"),
+        "{text}"
+    );
+    assert!(text.contains("makes most of the difference"), "{text}");
+}

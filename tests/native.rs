@@ -125,7 +125,10 @@ fn session_files_read_exactly() {
             );
         }
         let dt = f(&j["median_interval_s"]);
-        assert!((dt - e.interval_s).abs() < 1e-9 * e.interval_s, "{what}: {dt}");
+        assert!(
+            (dt - e.interval_s).abs() < 1e-9 * e.interval_s,
+            "{what}: {dt}"
+        );
         let last_t = f(&j["last_time_s"]);
         let want_t = (e.samples - 1) as f64 * e.interval_s;
         assert!((last_t - want_t).abs() < 1e-9 * want_t, "{what}: {last_t}");
@@ -148,12 +151,26 @@ fn logic_channels_are_markers() {
     // logic chunk); each rising edge starts an event, so batch-style labelling sees 50 edges.
     let a = analyze_json(
         &fixture("native/sigrok_demo_incremental_8ch_4analog.sr"),
-        &["--channel", "A0", "--marker-col", "D0", "--threshold-ma", "1000"],
+        &[
+            "--channel",
+            "A0",
+            "--marker-col",
+            "D0",
+            "--threshold-ma",
+            "1000",
+        ],
     );
     assert_eq!(a["marker_edges_s"].as_array().unwrap().len(), 50);
     let a = analyze_json(
         &fixture("native/sigrok_demo_incremental_8ch_4analog.sr"),
-        &["--channel", "A0", "--marker-col", "D2", "--threshold-ma", "1000"],
+        &[
+            "--channel",
+            "A0",
+            "--marker-col",
+            "D2",
+            "--threshold-ma",
+            "1000",
+        ],
     );
     assert_eq!(a["marker_edges_s"].as_array().unwrap().len(), 12);
     // PPK2: no logic probe was connected; D0 is constantly 0 (expected.py).
@@ -236,7 +253,10 @@ fn an_unknown_zip_archive_and_binary_data_get_one_clear_line() {
 fn rigol_rows() -> (f64, f64, Vec<[f64; 3]>) {
     let text = std::fs::read_to_string(fixture("rigol-ds1000z_3ch_noX_nbiot-payload.csv")).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("CH1,CH2,CH3,Start,Increment"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("CH1,CH2,CH3,Start,Increment"));
     let units: Vec<&str> = lines.next().unwrap().split(',').collect();
     let (start, inc) = (units[3].parse().unwrap(), units[4].parse().unwrap());
     let rows = lines
@@ -307,7 +327,11 @@ fn rigol_differential_channel_and_supply_by_hand() {
         &["--value-col", "CH1-CH2", "--supply-v", "4"],
     );
     let got = f(&a["totals"]["energy_mj"]);
-    assert!((got - 4.0 * q).abs() < 1e-9 * q.abs(), "{got} vs {}", 4.0 * q);
+    assert!(
+        (got - 4.0 * q).abs() < 1e-9 * q.abs(),
+        "{got} vs {}",
+        4.0 * q
+    );
     assert!((f(&a["totals"]["mean_mw"]) - f(&a["totals"]["mean_ma"]) * 4.0).abs() < 1e-9);
 }
 
@@ -316,7 +340,16 @@ fn rigol_differential_channel_and_supply_by_hand() {
 /// t2 with one-sample edges, the supply drooping linearly from V0 by ΔV over the burst, held
 /// through the fall and recovered over one sample. Every piece between samples is linear in
 /// V·I, so the trapezoid rule is exact. Returns (burst excess energy, total energy) in mJ.
-fn step_droop_closed_form(i0: f64, a: f64, v0: f64, dv: f64, t1: f64, t2: f64, dt: f64, t: f64) -> (f64, f64) {
+fn step_droop_closed_form(
+    i0: f64,
+    a: f64,
+    v0: f64,
+    dv: f64,
+    t1: f64,
+    t2: f64,
+    dt: f64,
+    t: f64,
+) -> (f64, f64) {
     let excess = a * (v0 * dt / 2.0 + (v0 - dv / 2.0) * (t2 - t1) + (v0 - dv) * dt / 2.0);
     let v_integral = v0 * t - dv / 2.0 * (t2 - t1) - dv * dt - dv / 2.0 * dt;
     (excess, i0 * v_integral + excess)
@@ -324,8 +357,7 @@ fn step_droop_closed_form(i0: f64, a: f64, v0: f64, dv: f64, t1: f64, t2: f64, d
 
 #[test]
 fn measured_supply_energy_matches_the_closed_form() {
-    let (excess, total) =
-        step_droop_closed_form(15.625, 125.0, 3.25, 0.25, 0.3, 0.35, 1e-4, 1.0);
+    let (excess, total) = step_droop_closed_form(15.625, 125.0, 3.25, 0.25, 0.3, 0.35, 1e-4, 1.0);
     // As JLS, written by the reference writer: the voltage signal is the supply by default.
     let a = analyze_json(
         &fixture("native/generated_step-droop.jls"),
@@ -333,7 +365,11 @@ fn measured_supply_energy_matches_the_closed_form() {
     );
     let b = &a["bursts"][0];
     assert_eq!(a["bursts"].as_array().unwrap().len(), 1);
-    assert!((f(&b["energy_mj"]) - excess).abs() < 1e-6 * excess, "{}", b["energy_mj"]);
+    assert!(
+        (f(&b["energy_mj"]) - excess).abs() < 1e-6 * excess,
+        "{}",
+        b["energy_mj"]
+    );
     assert!((f(&a["totals"]["energy_mj"]) - total).abs() < 1e-6 * total);
     assert!(a["input"]["assumptions"]
         .as_array()
@@ -343,14 +379,25 @@ fn measured_supply_energy_matches_the_closed_form() {
     // --supply-v replaces the measured voltage with a constant.
     let c = analyze_json(
         &fixture("native/generated_step-droop.jls"),
-        &["--baseline-ma", "15.625", "--threshold-ma", "5", "--supply-v", "3.25"],
+        &[
+            "--baseline-ma",
+            "15.625",
+            "--threshold-ma",
+            "5",
+            "--supply-v",
+            "3.25",
+        ],
     );
     let q = f(&c["bursts"][0]["excess_charge_ma_ms"]);
     assert!((f(&c["bursts"][0]["energy_mj"]) - q * 3.25 / 1e3).abs() < 1e-9);
     // The same signal as a CSV table with a supply column named on the command line.
     let mut text = String::from("Time (s),Current (mA),Supply (V)\n");
     for k in 0..=10_000u32 {
-        let i = if (3000..=3500).contains(&k) { 140.625 } else { 15.625 };
+        let i = if (3000..=3500).contains(&k) {
+            140.625
+        } else {
+            15.625
+        };
         let v = match k {
             3000..=3500 => 3.25 - 0.25 * (k - 3000) as f64 / 500.0,
             3501 => 3.0,
@@ -362,7 +409,14 @@ fn measured_supply_energy_matches_the_closed_form() {
     let p = dir.write("droop.csv", text.as_bytes());
     let d = analyze_json(
         &p,
-        &["--baseline-ma", "15.625", "--threshold-ma", "5", "--supply-col", "Supply"],
+        &[
+            "--baseline-ma",
+            "15.625",
+            "--threshold-ma",
+            "5",
+            "--supply-col",
+            "Supply",
+        ],
     );
     assert!((f(&d["bursts"][0]["energy_mj"]) - excess).abs() < 1e-9 * excess);
     assert!((f(&d["totals"]["energy_mj"]) - total).abs() < 1e-9 * total);
@@ -379,7 +433,10 @@ fn every_command_takes_session_files() {
     // batch finds session files in folders.
     let folder = dir.path("runs/dev");
     std::fs::create_dir_all(&folder).unwrap();
-    for name in ["sigrok_ds2408_2analog.sr", "joulescope_generated-by-pyjls-0.17_current-voltage.jls"] {
+    for name in [
+        "sigrok_ds2408_2analog.sr",
+        "joulescope_generated-by-pyjls-0.17_current-voltage.jls",
+    ] {
         std::fs::copy(fixture(&format!("native/{name}")), folder.join(name)).unwrap();
     }
     let out = dir.path("report");
@@ -403,7 +460,10 @@ fn every_command_takes_session_files() {
     let o = run(&["formats"]);
     let text = String::from_utf8(o.stdout).unwrap();
     for name in ["ppk2-session", "sigrok-session", "jls"] {
-        assert!(text.lines().any(|l| l.starts_with(name)), "{name} not listed");
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "{name} not listed"
+        );
     }
 }
 
@@ -423,5 +483,8 @@ fn a_units_row_repeating_volt_is_never_an_error() {
     let out = run(&["inspect", p.to_str().unwrap(), "--value-col", "Volt"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("appears twice") && err.contains("by number"), "{err}");
+    assert!(
+        err.contains("appears twice") && err.contains("by number"),
+        "{err}"
+    );
 }

@@ -232,11 +232,17 @@ const MEASURE_SUPPLY: &[&str] = &["joulescope", "rd-usb", "monsoon"];
 /// says voltage, preferring one that shares a word with the value column (Monsoon's `Main(mA)`
 /// and `Main Voltage(V)`); never USB's data lines.
 fn supply_beside(l: &Layout) -> Option<usize> {
-    let value = header::split_name_unit(&l.columns[l.value_index]).0.to_lowercase();
+    let value = header::split_name_unit(&l.columns[l.value_index])
+        .0
+        .to_lowercase();
     let candidates: Vec<usize> = (0..l.columns.len())
         .filter(|&j| {
             let name = l.columns[j].to_lowercase();
-            l.units.get(j).cloned().flatten().is_some_and(|u| u.dim == crate::units::Dim::Voltage)
+            l.units
+                .get(j)
+                .cloned()
+                .flatten()
+                .is_some_and(|u| u.dim == crate::units::Dim::Voltage)
                 && (name.contains("volt") || name.starts_with('v'))
                 && !name.contains("data")
         })
@@ -349,7 +355,10 @@ fn binary(first: &[u8]) -> Option<String> {
 /// The format's layout (`lay` with the options); a `--value-col` that names no column but
 /// reads as `A-B` (names or numbers) is the difference of two columns in the same unit: a
 /// shunt with a probe on each side.
-fn layout_for(opts: &IngestOptions, lay: impl Fn(&IngestOptions) -> Result<Layout>) -> Result<Layout> {
+fn layout_for(
+    opts: &IngestOptions,
+    lay: impl Fn(&IngestOptions) -> Result<Layout>,
+) -> Result<Layout> {
     let err = match lay(opts) {
         Ok(l) => return Ok(l),
         Err(e) => e,

@@ -381,10 +381,15 @@ fn check_unique(file: &str, names: &[String], opts: &IngestOptions) -> Result<()
         else {
             continue;
         };
-        let asked = [&opts.time_col, &opts.value_col, &opts.marker_col, &opts.supply_col]
-            .into_iter()
-            .flatten()
-            .any(|w| w.trim().eq_ignore_ascii_case(a.trim()));
+        let asked = [
+            &opts.time_col,
+            &opts.value_col,
+            &opts.marker_col,
+            &opts.supply_col,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|w| w.trim().eq_ignore_ascii_case(a.trim()));
         if asked || (by_name && parse_unit(a.trim()).is_none()) {
             return Err(Error::input(
                 file,

@@ -85,7 +85,11 @@ fn body_len(payload: u64) -> u64 {
 fn strings(bytes: &[u8]) -> Vec<String> {
     bytes
         .split(|&b| b == 0)
-        .map(|s| String::from_utf8_lossy(s).trim_matches('\u{1f}').to_string())
+        .map(|s| {
+            String::from_utf8_lossy(s)
+                .trim_matches('\u{1f}')
+                .to_string()
+        })
         .collect()
 }
 
@@ -109,8 +113,11 @@ impl JlsSession {
         let mut signals = Vec::new();
         let mut pos = 32u64;
         for _ in 0..MAX_DEF_CHUNKS {
-            let Some(h) = read_header(&mut r)
-                .map_err(|_| bad(format!("the JLS file is cut inside a chunk header at byte {pos}")))?
+            let Some(h) = read_header(&mut r).map_err(|_| {
+                bad(format!(
+                    "the JLS file is cut inside a chunk header at byte {pos}"
+                ))
+            })?
             else {
                 break;
             };
@@ -140,7 +147,9 @@ impl JlsSession {
             pos += 32 + len;
         }
         if signals.is_empty() {
-            return Err(bad("a JLS file with no fixed-rate signal of f32 or f64 samples".into()));
+            return Err(bad(
+                "a JLS file with no fixed-rate signal of f32 or f64 samples".into(),
+            ));
         }
         Ok(JlsSession {
             signals,
@@ -200,7 +209,10 @@ impl JlsSession {
                 )));
             }
             let f = std::fs::File::open(data).map_err(|e| {
-                Error::input(file, format!("cannot open: {}", super::super::io_reason(&e)))
+                Error::input(
+                    file,
+                    format!("cannot open: {}", super::super::io_reason(&e)),
+                )
             })?;
             let mut r = BufReader::with_capacity(1 << 20, f);
             r.seek(SeekFrom::Start(self.data_start))
@@ -275,8 +287,11 @@ impl Cursor {
         let bad = |m: String| Error::input(file, m);
         while !self.done && self.pending.len() < want {
             let at = self.pos;
-            let Some(h) = read_header(&mut self.r)
-                .map_err(|_| bad(format!("the JLS file is cut inside a chunk header at byte {at}")))?
+            let Some(h) = read_header(&mut self.r).map_err(|_| {
+                bad(format!(
+                    "the JLS file is cut inside a chunk header at byte {at}"
+                ))
+            })?
             else {
                 self.done = true;
                 break;
@@ -328,9 +343,10 @@ impl Cursor {
                 super::f32s(data, 4, &mut v);
                 self.pending.extend(v);
             } else {
-                self.pending.extend(data.chunks_exact(8).map(|x| {
-                    f64::from_le_bytes(x.try_into().unwrap_or([0; 8]))
-                }));
+                self.pending.extend(
+                    data.chunks_exact(8)
+                        .map(|x| f64::from_le_bytes(x.try_into().unwrap_or([0; 8]))),
+                );
             }
         }
         Ok(())
@@ -354,7 +370,12 @@ impl Reader {
             return Ok(false);
         };
         let (first, lead_name) = (lead.pending_first, lead.signal.name.clone());
-        let count = self.cursors.iter().map(|c| c.pending.len()).min().unwrap_or(0);
+        let count = self
+            .cursors
+            .iter()
+            .map(|c| c.pending.len())
+            .min()
+            .unwrap_or(0);
         if count == 0 {
             return Ok(false);
         }
@@ -364,10 +385,7 @@ impl Reader {
                     &self.file,
                     format!(
                         "JLS signals \"{}\" and \"{}\" are not aligned: sample {} against {}",
-                        lead_name,
-                        c.signal.name,
-                        first,
-                        c.pending_first
+                        lead_name, c.signal.name, first, c.pending_first
                     ),
                 ));
             }

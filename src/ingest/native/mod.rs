@@ -253,10 +253,15 @@ impl Emit {
     /// The channels a reader must decode (by column).
     pub fn needed(&self, columns: usize) -> Vec<bool> {
         let mut n = vec![false; columns];
-        for j in [Some(self.value), self.minus, self.supply.map(|s| s.0), self.marker]
-            .into_iter()
-            .flatten()
-            .chain(self.digital.iter().copied())
+        for j in [
+            Some(self.value),
+            self.minus,
+            self.supply.map(|s| s.0),
+            self.marker,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.digital.iter().copied())
         {
             if let Some(x) = n.get_mut(j) {
                 *x = true;

@@ -25,12 +25,14 @@ impl Ppk2Session {
     pub fn open(file: &str, data: &Path, members: &[Member]) -> Result<Ppk2Session> {
         let find = |n: &str| members.iter().find(|m| m.name == n);
         let (Some(meta), Some(raw)) = (find("metadata.json"), find("session.raw")) else {
-            return Err(Error::input(file, "a PPK2 session needs metadata.json and session.raw"));
+            return Err(Error::input(
+                file,
+                "a PPK2 session needs metadata.json and session.raw",
+            ));
         };
         let text = zipped::read_text(file, data, meta)?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Error::input(file, format!("metadata.json is not JSON: {e}"))
-        })?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(file, format!("metadata.json is not JSON: {e}")))?;
         let rate_hz = json["metadata"]["samplesPerSecond"]
             .as_f64()
             .filter(|r| *r > 0.0 && r.is_finite())

@@ -91,18 +91,28 @@ impl SigrokSession {
             let (k, v) = (k.trim(), v.trim());
             if k == "samplerate" {
                 rate_hz = Some(parse_rate(v).ok_or_else(|| {
-                    Error::input(file, format!("metadata: samplerate \"{v}\" is not a rate such as 1 MHz"))
+                    Error::input(
+                        file,
+                        format!("metadata: samplerate \"{v}\" is not a rate such as 1 MHz"),
+                    )
                 })?);
             } else if k == "unitsize" {
-                unitsize = v.parse().ok().filter(|u| (1..=8).contains(u)).ok_or_else(|| {
-                    Error::input(file, format!("metadata: unitsize \"{v}\" is not 1 to 8"))
-                })?;
+                unitsize = v
+                    .parse()
+                    .ok()
+                    .filter(|u| (1..=8).contains(u))
+                    .ok_or_else(|| {
+                        Error::input(file, format!("metadata: unitsize \"{v}\" is not 1 to 8"))
+                    })?;
             } else if k == "capturefile" {
                 capture = v.to_string();
             } else if let Some(n) = k.strip_prefix("analog").and_then(|n| n.parse::<u32>().ok()) {
                 let chunks = numbered(members, &format!("analog-1-{n}-"));
                 analog.push((v.to_string(), chunks));
-            } else if let Some(n) = k.strip_prefix("probe").and_then(|n| n.parse::<usize>().ok()) {
+            } else if let Some(n) = k
+                .strip_prefix("probe")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 if (1..=unitsize.max(8) * 8).contains(&n) {
                     probes.push((v.to_string(), n - 1));
                 }

@@ -26,8 +26,12 @@ pub fn is_zip(head: &[u8]) -> bool {
 
 /// Every member of the archive at `data` (errors name `file`, the input as the user gave it).
 pub fn members(file: &str, data: &Path) -> Result<Vec<Member>> {
-    let f = std::fs::File::open(data)
-        .map_err(|e| Error::input(file, format!("cannot open: {}", super::super::io_reason(&e))))?;
+    let f = std::fs::File::open(data).map_err(|e| {
+        Error::input(
+            file,
+            format!("cannot open: {}", super::super::io_reason(&e)),
+        )
+    })?;
     let mut z = zip::ZipArchive::new(BufReader::new(f))
         .map_err(|e| Error::input(file, format!("a damaged ZIP archive: {e}")))?;
     let mut out = Vec::with_capacity(z.len());
@@ -64,7 +68,10 @@ pub fn read_text(file: &str, data: &Path, m: &Member) -> Result<String> {
     if m.size > 1 << 20 {
         return Err(Error::input(
             file,
-            format!("ZIP member {} is {} bytes: too large for metadata", m.name, m.size),
+            format!(
+                "ZIP member {} is {} bytes: too large for metadata",
+                m.name, m.size
+            ),
         ));
     }
     let mut s = String::new();
@@ -76,8 +83,12 @@ pub fn read_text(file: &str, data: &Path, m: &Member) -> Result<String> {
 
 /// A stream of one member's uncompressed bytes, on its own file handle.
 pub fn open(file: &str, data: &Path, m: &Member) -> Result<Box<dyn Read + Send>> {
-    let mut f = std::fs::File::open(data)
-        .map_err(|e| Error::input(file, format!("cannot open: {}", super::super::io_reason(&e))))?;
+    let mut f = std::fs::File::open(data).map_err(|e| {
+        Error::input(
+            file,
+            format!("cannot open: {}", super::super::io_reason(&e)),
+        )
+    })?;
     f.seek(SeekFrom::Start(m.data_start))
         .map_err(|e| Error::input(file, format!("cannot seek to ZIP member {}: {e}", m.name)))?;
     let raw = BufReader::with_capacity(1 << 20, f.take(m.compressed_size));
