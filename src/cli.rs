@@ -64,6 +64,20 @@ Outputs: report.md, report.html, report.json, events.parquet, summary.parquet, s
     Batch(BatchArgs),
     /// Join the report folders of `batch --shard` runs into one report.
     Merge(MergeArgs),
+    /// Compare two batch reports (or two folders of traces) group by group and label by label:
+    /// a regression gate for firmware CI (exit 1 when any row is a regression).
+    #[command(after_help = "\
+Examples:
+  shuntscope diff report-main/ report-pr/
+  shuntscope diff report-main/ report-pr/ --fail-above 3% -f md > comment.md
+  shuntscope diff runs-old/ runs-new/ --period 1s --junit diff.xml
+      (two folders of traces: batch runs on each with the flags given)
+
+Verdicts: regression (ratio above 1 + limit, its 95% CI wholly above 1), improvement (below
+1 − limit, CI wholly below 1), same (CI within 1 ± limit), unresolved (with the repetitions
+that would resolve it), new, gone. Exit codes: 1 when any row is a regression, 0 otherwise,
+2 for bad input.")]
+    Diff(DiffArgs),
     /// Draw a trace (or a zoom on it), a gallery of its bursts, or a batch report's charts as PNG.
     #[command(after_help = "\
 Examples:
@@ -242,6 +256,43 @@ pub struct PlotArgs {
     #[arg(long)]
     pub force: bool,
 
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The old report folder (written by `batch`), or a folder of traces.
+    pub old: String,
+
+    /// The new report folder, or a folder of traces.
+    pub new: String,
+
+    /// What to compare per event.
+    #[arg(long, value_enum, default_value = "charge")]
+    pub metric: shuntscope::diff::Metric,
+
+    /// A change larger than this is a regression or an improvement (5%, 0.05).
+    #[arg(long, default_value = "5%", value_parser = shuntscope::diff::parse_limit, value_name = "LIMIT")]
+    pub fail_above: f64,
+
+    /// Output format: table, json or md (Markdown for a pull-request comment).
+    #[arg(short = 'f', long, default_value = "table", value_parser = ["table", "json", "md"])]
+    pub format: String,
+
+    /// Also write JUnit XML (one testcase per group and label) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<String>,
+
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+
+    /// Files analysed at once, for folders of traces (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// For folders of traces: the batch settings.
     #[command(flatten)]
     pub settings: SettingsArgs,
 }

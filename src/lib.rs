@@ -18,6 +18,7 @@ pub mod batch;
 pub mod calibrate;
 pub mod capture;
 pub mod detect;
+pub mod diff;
 pub mod error;
 pub mod ingest;
 pub mod manifest;

@@ -16,6 +16,7 @@ fn main() {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Batch(a) => cmd::batch::run(a),
         Command::Merge(a) => cmd::batch::merge(a),
+        Command::Diff(a) => cmd::diff::run(a),
         Command::Plot(a) => cmd::plot::run(a),
         Command::Formats => cmd::formats::run(),
         Command::Inspect(a) => cmd::inspect::inspect(a),

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod diff;
 pub mod formats;
 pub mod inspect;
 pub mod plot;

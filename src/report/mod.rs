@@ -30,6 +30,7 @@ pub fn render(a: &Analysis, format: OutputFormat) -> Result<String> {
     }
 }
 
+pub mod diff;
 pub mod folder;
 pub mod html;
 pub mod markdown;
