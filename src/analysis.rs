@@ -34,6 +34,8 @@ pub enum WarningCode {
     CoarseQuantisation,
     /// From the packet capture.
     Pcap,
+    /// Phase windows (labels without windows, windows across gaps).
+    Windows,
 }
 
 impl WarningCode {
@@ -53,6 +55,7 @@ impl WarningCode {
             WarningCode::BaselineDrift => "baseline-drift",
             WarningCode::CoarseQuantisation => "coarse-quantisation",
             WarningCode::Pcap => "pcap",
+            WarningCode::Windows => "windows",
         }
     }
 }
@@ -158,6 +161,9 @@ pub struct Analysis {
     /// The bursts labelled as events (schedule, events file, marker column or capture).
     #[serde(default)]
     pub attribution: crate::attribute::Attribution,
+    /// Phase windows (from a marker column, a windows file or given times), in time order.
+    #[serde(default)]
+    pub windows: Vec<crate::attribute::windows::Window>,
     /// Down-sampled excerpts of the first events (for galleries), when asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excerpts: Vec<Excerpt>,
@@ -383,6 +389,41 @@ fn levels(
     (params, source)
 }
 
+/// The phase-window tracker the settings ask for, if any: the window column's crossings and the
+/// given spans (`--window`, `--windows FILE` shifted by `--events-offset`).
+fn window_tracker(
+    source: &Source,
+    settings: &Settings,
+    gap_s: f64,
+) -> Result<Option<crate::attribute::windows::Tracker>> {
+    use crate::attribute::windows::{read, Tracker};
+    let w = &settings.windows;
+    let mut spans: crate::attribute::windows::Spans =
+        w.spans.iter().map(|&(a, b)| (a, b, None)).collect();
+    if let Some(f) = &w.file {
+        spans.extend(read(f, settings.labels.events_offset_s.unwrap_or(0.0))?);
+    }
+    // Given spans are labelled by --window-labels too, after the marker's, else `window`.
+    for (k, s) in spans.iter_mut().enumerate().filter(|(_, s)| s.2.is_none()) {
+        s.2 = Some(
+            w.labels
+                .get(k)
+                .filter(|_| w.col.is_none())
+                .cloned()
+                .unwrap_or_else(|| "window".into()),
+        );
+    }
+    let marker = source.layout.window_index.map(|_| {
+        (
+            w.threshold
+                .unwrap_or(crate::settings::DEFAULT_WINDOW_THRESHOLD),
+            w.polarity,
+        )
+    });
+    let t = Tracker::new(marker, &spans, gap_s);
+    Ok(t.active().then_some(t))
+}
+
 /// Energies from a measured supply voltage, mJ.
 struct MeasuredEnergy {
     /// ∫ V·(I − baseline) dt over each burst.
@@ -484,14 +525,28 @@ pub fn analyze_file_with(
     let est = estimate_baseline(survey.reservoir());
     let (params, baseline_source) = levels(settings, &est, interval_s);
 
-    // Pass 2: detect and integrate; rising edges of the marker column start events.
+    // Pass 2: detect and integrate; rising edges of the marker column start events; phase
+    // windows are measured in the same pass.
     let mut det = Detector::new(params);
+    let mut windows = window_tracker(&source, settings, params.gap_s)?;
+    let measured = source.layout.supply.is_some();
+    let mut power = Vec::new();
     let mut marker_edges_s = Vec::new();
     let mut marker_high = None::<bool>;
     let marker_threshold = settings.labels.marker_threshold;
     let pass = for_each_chunk(&source, &cal, |c| {
         det.push(&c.time_s, &c.value);
         observe(&c.time_s, &c.value);
+        if let Some(w) = &mut windows {
+            let p: &[f64] = if measured {
+                power.clear();
+                power.extend(c.value.iter().zip(&c.supply).map(|(i, v)| i * v));
+                &power
+            } else {
+                &c.value
+            };
+            w.push(&c.time_s, &c.value, p, &c.window);
+        }
         for (&tk, &mk) in c.time_s.iter().zip(&c.marker) {
             let high = mk >= marker_threshold;
             if high && marker_high == Some(false) {
@@ -519,6 +574,10 @@ pub fn analyze_file_with(
         totals.mean_mw = e.total_mj / det.covered_s;
     }
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
+    let labels = &settings.windows.labels;
+    let (windows, from_marker) = windows
+        .map(|w| w.finish(baseline_ma, measured, supply_v, labels, &bursts))
+        .unwrap_or_default();
     let info = source.info();
     let mut warnings = diagnose(
         &info,
@@ -536,6 +595,15 @@ pub fn analyze_file_with(
         threshold_ma,
         &bursts,
     ));
+    if settings.windows.col.is_some() && from_marker < labels.len() {
+        warnings.push(Warning::new(
+            WarningCode::Windows,
+            format!(
+                "{} window labels given, but the window column marks only {from_marker} windows",
+                labels.len()
+            ),
+        ));
+    }
     if pass.empty_cells > 0 {
         warnings.push(Warning::new(
             WarningCode::EmptyCells,
@@ -569,6 +637,7 @@ pub fn analyze_file_with(
         warnings,
         pcap: None,
         attribution: Default::default(),
+        windows,
         excerpts: Vec::new(),
     })
 }

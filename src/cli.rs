@@ -257,7 +257,36 @@ pub struct PlotArgs {
     pub force: bool,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub ingest: IngestArgs,
+    #[command(flatten)]
+    pub calibrate: shuntscope::settings::CalibrateArgs,
+    #[command(flatten)]
+    pub detect: shuntscope::settings::DetectArgs,
+    #[command(flatten)]
+    pub labels: shuntscope::settings::LabelArgs,
+    #[command(flatten)]
+    pub capture: shuntscope::settings::CaptureArgs,
+    /// Phase windows to shade (plot's own --window zooms).
+    #[command(flatten)]
+    pub phase: shuntscope::settings::PhaseArgs,
+}
+
+impl PlotArgs {
+    /// The pipeline's settings from plot's flags.
+    pub fn settings(&self) -> shuntscope::settings::Settings {
+        SettingsArgs {
+            ingest: self.ingest.clone(),
+            calibrate: self.calibrate.clone(),
+            detect: self.detect.clone(),
+            labels: self.labels.clone(),
+            capture: self.capture.clone(),
+            windows: shuntscope::settings::WindowArgs {
+                phase: self.phase.clone(),
+                spans: Vec::new(),
+            },
+        }
+        .settings()
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -38,6 +38,24 @@ impl Metric {
             Metric::Duration => e.duration_ms,
         }
     }
+
+    /// A phase window's value: its charge ∫ I dt for `charge` (a phase has no idle to
+    /// subtract), its energy or its duration.
+    fn of_window(self, w: &crate::attribute::windows::Window) -> f64 {
+        match self {
+            Metric::Charge => w.charge_ma_ms,
+            Metric::Energy => w.energy_mj,
+            Metric::Duration => w.duration_ms,
+        }
+    }
+}
+
+/// What a row compares: labelled events (bursts) or phase windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Event,
+    Window,
 }
 
 /// A row's verdict.
@@ -76,6 +94,8 @@ impl std::fmt::Display for Verdict {
 pub struct Row {
     pub group: String,
     pub label: String,
+    /// `event` or `window` (a phase window).
+    pub kind: Kind,
     pub old_n: usize,
     pub new_n: usize,
     pub old_mean: Option<f64>,
@@ -109,15 +129,23 @@ pub struct Diff {
     pub unresolved: usize,
 }
 
-/// Each group and label's values of the metric, over every file that was analysed.
-fn values(files: &[FileOutcome], metric: Metric) -> BTreeMap<(String, String), Vec<f64>> {
-    let mut m: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+type Key = (Kind, String, String);
+
+/// Each group and label's values of the metric, over every file that was analysed: events,
+/// and phase windows that no trace edge cut.
+fn values(files: &[FileOutcome], metric: Metric) -> BTreeMap<Key, Vec<f64>> {
+    let mut m: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
     for f in files {
         let Some(r) = &f.result else { continue };
         for e in &r.attribution.events {
-            m.entry((f.group.clone(), e.label.clone()))
+            m.entry((Kind::Event, f.group.clone(), e.label.clone()))
                 .or_default()
                 .push(metric.of(e));
+        }
+        for w in r.windows.iter().filter(|w| !w.cut) {
+            m.entry((Kind::Window, f.group.clone(), w.label.clone()))
+                .or_default()
+                .push(metric.of_window(w));
         }
     }
     m
@@ -136,7 +164,7 @@ fn repetitions(a: &Summary, b: &Summary, ratio: f64, limit: f64) -> Option<usize
     } else {
         (up - l).min(l - down)
     };
-    if !(room > 0.0) || !cv2.is_finite() {
+    if room.is_nan() || room <= 0.0 || !cv2.is_finite() {
         return None;
     }
     let z = 1.959_963_984_540_054;
@@ -166,7 +194,7 @@ pub fn diff(
     limit: f64,
 ) -> Diff {
     let (vo, vn) = (values(old, metric), values(new, metric));
-    let mut keys: Vec<&(String, String)> = vo.keys().chain(vn.keys()).collect();
+    let mut keys: Vec<&Key> = vo.keys().chain(vn.keys()).collect();
     keys.sort();
     keys.dedup();
     let empty = Vec::new();
@@ -193,8 +221,9 @@ pub fn diff(
                 _ => (Verdict::Unresolved, None),
             };
             Row {
-                group: k.0.clone(),
-                label: k.1.clone(),
+                kind: k.0,
+                group: k.1.clone(),
+                label: k.2.clone(),
                 old_n: a.n,
                 new_n: b.n,
                 old_mean: mean(&a),
@@ -234,7 +263,9 @@ pub fn parse_limit(s: &str) -> Result<f64, String> {
     }
     .map_err(|_| format!("expected a limit such as 5% or 0.05, found \"{s}\""))?;
     if !(0.0..1.0).contains(&v) {
-        return Err(format!("the limit must be from 0% to under 100%, found \"{s}\""));
+        return Err(format!(
+            "the limit must be from 0% to under 100%, found \"{s}\""
+        ));
     }
     Ok(v)
 }

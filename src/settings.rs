@@ -26,6 +26,7 @@ pub struct Settings {
     pub detect: DetectSettings,
     pub labels: LabelSettings,
     pub capture: CaptureSettings,
+    pub windows: WindowSettings,
     /// Events whose down-sampled excerpts are kept in the results (for galleries); 0: none.
     pub excerpts: usize,
 }
@@ -83,6 +84,28 @@ pub struct LabelSettings {
     /// A marker column is high at or above this value (the column's own units).
     pub marker_threshold: f64,
 }
+
+/// Phase windows: spans of time measured whatever the bursts (from a marker column, a file of
+/// intervals or given times).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct WindowSettings {
+    /// The window column: a window wherever it is at or above the level.
+    pub col: Option<String>,
+    /// The level; None: [`DEFAULT_WINDOW_THRESHOLD`] (for digital channels).
+    pub threshold: Option<f64>,
+    /// `low`: a window wherever the column is at or below the level (an active-low line).
+    pub polarity: crate::attribute::windows::Polarity,
+    /// A CSV of `start_s,end_s,label`, on the trace's clock (or shifted by --events-offset).
+    pub file: Option<String>,
+    /// Given windows, s.
+    pub spans: Vec<(f64, f64)>,
+    /// Labels of the windows from the marker column, in order.
+    pub labels: Vec<String>,
+}
+
+/// The window column's level when none is given: halfway for a digital channel (0/1).
+pub const DEFAULT_WINDOW_THRESHOLD: f64 = 0.5;
 
 /// A packet capture recorded beside the trace.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -521,6 +544,75 @@ impl CaptureArgs {
     }
 }
 
+/// `1.2s..3.4s` (or `1.2..3.4`): a window of time.
+fn parse_span(s: &str) -> std::result::Result<(f64, f64), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected START..END such as 1.2s..3.4s, found \"{s}\""))?;
+    let a = crate::units::parse_time_s(a).map_err(|e| e.message)?;
+    let b = crate::units::parse_time_s(b).map_err(|e| e.message)?;
+    if b <= a {
+        return Err(format!("the end must come after the start, found \"{s}\""));
+    }
+    Ok((a, b))
+}
+
+/// Phase windows from a marker column or a file (the part `plot` takes too; its `--window`
+/// zooms).
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Phase windows")]
+pub struct PhaseArgs {
+    /// A window column (a GPIO line, PPK2's D0, a scope channel), by name or number: every span
+    /// where it is at or above --window-threshold is a window.
+    #[arg(long, value_name = "NAME|N")]
+    pub window_col: Option<String>,
+
+    #[arg(long, value_name = "LEVEL", allow_hyphen_values = true, help = with_default(
+        "The window column's level, in its own units", DEFAULT_WINDOW_THRESHOLD))]
+    pub window_threshold: Option<f64>,
+
+    /// `low`: windows where the column is at or below the level (an active-low line).
+    #[arg(long, value_enum, value_name = "high|low")]
+    pub window_polarity: Option<crate::attribute::windows::Polarity>,
+
+    /// A CSV of start_s,end_s,label: the windows, on the trace's clock (or shifted by
+    /// --events-offset).
+    #[arg(long, value_name = "FILE")]
+    pub windows: Option<String>,
+
+    /// Names of the windows from --window-col, in order (e.g. boot,connect,network,packet).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub window_labels: Vec<String>,
+}
+
+/// Phase windows: the marker column or file, and given spans.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WindowArgs {
+    #[command(flatten)]
+    pub phase: PhaseArgs,
+
+    /// A window of time, e.g. 1.2s..3.4s (repeatable).
+    #[arg(long = "window", value_name = "START..END", value_parser = parse_span, next_line_help = false, help_heading = "Phase windows")]
+    pub spans: Vec<(f64, f64)>,
+}
+
+impl WindowArgs {
+    pub fn apply(&self, s: &mut Settings) {
+        let (p, w) = (&self.phase, &mut s.windows);
+        set_some(&mut w.col, p.window_col.clone());
+        set_some(&mut w.threshold, p.window_threshold);
+        set(&mut w.polarity, p.window_polarity);
+        set_some(&mut w.file, p.windows.clone());
+        if !p.window_labels.is_empty() {
+            w.labels.clone_from(&p.window_labels);
+        }
+        if !self.spans.is_empty() {
+            w.spans.clone_from(&self.spans);
+        }
+        set_some(&mut s.ingest.window_col, p.window_col.clone());
+    }
+}
+
 /// One layer of settings: the flags of analyze, batch and plot, and of a manifest's `options`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SettingsArgs {
@@ -534,6 +626,8 @@ pub struct SettingsArgs {
     pub labels: LabelArgs,
     #[command(flatten)]
     pub capture: CaptureArgs,
+    #[command(flatten)]
+    pub windows: WindowArgs,
 }
 
 impl SettingsArgs {
@@ -548,6 +642,7 @@ impl SettingsArgs {
         }
         self.labels.apply(s);
         self.capture.apply(&mut s.capture);
+        self.windows.apply(s);
     }
 
     /// The defaults with this layer on top.
@@ -569,9 +664,13 @@ impl SettingsArgs {
                 first.trim_start_matches("error: ").to_string()
             })?
             .settings;
-        for p in [&mut layer.labels.events, &mut layer.capture.pcap]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut layer.labels.events,
+            &mut layer.capture.pcap,
+            &mut layer.windows.phase.windows,
+        ]
+        .into_iter()
+        .flatten()
         {
             *p = dir.join(&*p).display().to_string();
         }

@@ -99,6 +99,130 @@ pub struct Summaries {
     pub groups: Vec<GroupSummary>,
     pub comparisons: Vec<Comparison>,
     pub lesson: Option<Lesson>,
+    /// Phase windows per group and label (cut windows left out).
+    pub window_stats: Vec<WindowStats>,
+    /// Groups compared phase by phase, on energy.
+    pub window_comparisons: Vec<Comparison>,
+}
+
+/// The phase windows of one group and label, over every file (cut windows left out).
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowStats {
+    pub group: String,
+    pub label: String,
+    pub n: usize,
+    /// Windows cut by a trace's start or end, not counted.
+    pub cut: usize,
+    pub energy_mj: Summary,
+    pub charge_ma_ms: Summary,
+    pub duration_ms: Summary,
+    pub mean_mw: Summary,
+}
+
+/// Per group and label, the phase windows' summaries; then the groups compared label by
+/// label on energy (larger mean first).
+fn window_summaries(files: &[FileOutcome]) -> (Vec<WindowStats>, Vec<Comparison>) {
+    // (group, label) → (energy, charge, duration, power) of uncut windows, and the cut ones.
+    type Columns = ([Vec<f64>; 4], usize);
+    let mut cols: BTreeMap<(String, String), Columns> = BTreeMap::new();
+    for f in files {
+        let Some(r) = &f.result else { continue };
+        for w in &r.windows {
+            let c = cols.entry((f.group.clone(), w.label.clone())).or_default();
+            if w.cut {
+                c.1 += 1;
+                continue;
+            }
+            for (v, x) in
+                c.0.iter_mut()
+                    .zip([w.energy_mj, w.charge_ma_ms, w.duration_ms, w.mean_mw])
+            {
+                v.push(x);
+            }
+        }
+    }
+    let stats: Vec<WindowStats> = cols
+        .into_iter()
+        .map(|((group, label), (c, cut))| WindowStats {
+            n: c[0].len(),
+            cut,
+            energy_mj: Summary::of(&c[0]),
+            charge_ma_ms: Summary::of(&c[1]),
+            duration_ms: Summary::of(&c[2]),
+            mean_mw: Summary::of(&c[3]),
+            group,
+            label,
+        })
+        .collect();
+    let mut comparisons = Vec::new();
+    for (i, a) in stats.iter().enumerate() {
+        for b in &stats[i + 1..] {
+            if a.label != b.label || a.n == 0 || b.n == 0 {
+                continue;
+            }
+            let (a, b) = if a.energy_mj.mean >= b.energy_mj.mean {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            comparisons.push(comparison(
+                &a.group,
+                &a.energy_mj,
+                &b.group,
+                &b.energy_mj,
+                &a.label,
+                "phase",
+            ));
+        }
+    }
+    (stats, comparisons)
+}
+
+/// Group `an` (summary `sa`, the larger mean) against `bn` on one label: ratio with CI, Welch.
+fn comparison(
+    an: &str,
+    sa: &Summary,
+    bn: &str,
+    sb: &Summary,
+    label: &str,
+    what: &str,
+) -> Comparison {
+    let r = ratio_ci(sa, sb);
+    let w = welch(sa, sb);
+    let resolved = w.map(|w| w.p_value < 0.05).unwrap_or(false);
+    let n_needed = n_to_resolve(sa, sb);
+    let note = match (w, resolved) {
+        (None, _) => "not enough repetitions for a test (need at least 2 per group)".to_string(),
+        (Some(_), true) => {
+            let per = if what.is_empty() {
+                label.to_string()
+            } else {
+                format!("{label} {what}")
+            };
+            format!("{an} costs more per {per} than {bn}")
+        }
+        (Some(w), false) => format!(
+            "not resolved at n = {} and {} (p = {:.2}); about {} per group would resolve this difference",
+            sa.n,
+            sb.n,
+            w.p_value,
+            n_needed.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
+        ),
+    };
+    Comparison {
+        a: an.to_string(),
+        b: bn.to_string(),
+        label: label.to_string(),
+        ratio: r.map(|x| x.0),
+        ratio_ci95_low: r.map(|x| x.1),
+        ratio_ci95_high: r.map(|x| x.2),
+        welch_t: w.map(|w| w.t),
+        welch_df: w.map(|w| w.df),
+        p_value: w.map(|w| w.p_value),
+        resolved,
+        n_needed,
+        note,
+    }
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -226,43 +350,18 @@ pub fn summarize(files: &[FileOutcome], s: &SummarySettings) -> Summaries {
                 (b, a, gb, ga)
             };
             let (sa, sb) = (&a.excess_charge_ma_ms, &b.excess_charge_ma_ms);
-            let r = ratio_ci(sa, sb);
-            let w = welch(sa, sb);
-            let resolved = w.map(|w| w.p_value < 0.05).unwrap_or(false);
-            let n_needed = n_to_resolve(sa, sb);
-            let note = match (w, resolved) {
-                (None, _) => "not enough repetitions for a test (need at least 2 per group)".to_string(),
-                (Some(_), true) => format!("{an} costs more per {} than {bn}", s.label),
-                (Some(w), false) => format!(
-                    "not resolved at n = {} and {} (p = {:.2}); about {} per group would resolve this difference",
-                    sa.n,
-                    sb.n,
-                    w.p_value,
-                    n_needed.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
-                ),
-            };
-            comparisons.push(Comparison {
-                a: (*an).clone(),
-                b: (*bn).clone(),
-                label: s.label.clone(),
-                ratio: r.map(|x| x.0),
-                ratio_ci95_low: r.map(|x| x.1),
-                ratio_ci95_high: r.map(|x| x.2),
-                welch_t: w.map(|w| w.t),
-                welch_df: w.map(|w| w.df),
-                p_value: w.map(|w| w.p_value),
-                resolved,
-                n_needed,
-                note,
-            });
+            comparisons.push(comparison(an, sa, bn, sb, &s.label, ""));
         }
     }
     let lesson = lesson(&out_groups, s);
+    let (window_stats, window_comparisons) = window_summaries(files);
     Summaries {
         label_stats,
         groups: out_groups,
         comparisons,
         lesson,
+        window_stats,
+        window_comparisons,
     }
 }
 

@@ -59,6 +59,8 @@ pub struct Chunk {
     pub digital: Vec<f64>,
     /// The supply voltage per sample, V, when the layout has a supply column (else empty).
     pub supply: Vec<f64>,
+    /// The phase-window column's value per sample, when the layout has one (else empty).
+    pub window: Vec<f64>,
 }
 
 impl Chunk {
@@ -68,6 +70,7 @@ impl Chunk {
         self.marker.clear();
         self.digital.clear();
         self.supply.clear();
+        self.window.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -13,9 +13,23 @@ fn traces(dir: &TempDir, name: &str, amp_ma: f64, seed: u64, files: u64) -> Stri
     for k in 0..files {
         let out = folder.join(format!("t{k}.csv"));
         let o = run(&[
-            "synth", "--every", "1s", "--at", "0.25", "--on-ms", "6", "--first-on-ms", "80",
-            "--duration", "10s", "--amp-ma", &amp_ma.to_string(), "--seed",
-            &(seed + k).to_string(), "-o", out.to_str().unwrap(),
+            "synth",
+            "--every",
+            "1s",
+            "--at",
+            "0.25",
+            "--on-ms",
+            "6",
+            "--first-on-ms",
+            "80",
+            "--duration",
+            "10s",
+            "--amp-ma",
+            &amp_ma.to_string(),
+            "--seed",
+            &(seed + k).to_string(),
+            "-o",
+            out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         std::fs::remove_file(folder.join(format!("t{k}.csv.truth.json"))).unwrap();
@@ -54,7 +68,10 @@ fn a_twelve_percent_rise_is_a_regression_and_a_resample_is_not() {
     assert_eq!(code, Some(1), "{d}");
     let m = row(&d, "message");
     assert_eq!(m["verdict"], "regression", "{m}");
-    assert_eq!((m["old_n"].as_u64(), m["new_n"].as_u64()), (Some(27), Some(27)));
+    assert_eq!(
+        (m["old_n"].as_u64(), m["new_n"].as_u64()),
+        (Some(27), Some(27))
+    );
     // Excess charge scales with the amplitude: the ratio is 1.12 within the noise.
     assert!((f(&m["ratio"]) - 1.12).abs() < 0.01, "{m}");
     assert!(f(&m["ratio_ci_low"]) > 1.0 && f(&m["ratio_ci_high"]) > f(&m["ratio"]));
@@ -83,11 +100,22 @@ fn junit_and_markdown_for_ci() {
     let up = traces(&dir, "up", 64.0 * 1.12, 10, 2);
     let xml_path = dir.path("diff.xml");
     let o = run(&[
-        "diff", &old, &up, "--period", "1s", "-f", "md", "--junit", xml_path.to_str().unwrap(),
+        "diff",
+        &old,
+        &up,
+        "--period",
+        "1s",
+        "-f",
+        "md",
+        "--junit",
+        xml_path.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     let md = String::from_utf8(o.stdout).unwrap();
-    assert!(md.contains("| group | label |") && md.contains("**regression**"), "{md}");
+    assert!(
+        md.contains("| group | label |") && md.contains("**regression**"),
+        "{md}"
+    );
     // Shaped as JUnit reporters read it: testsuites > testsuite > testcase (classname, name),
     // a failure per regression, counts that add up.
     let text = std::fs::read_to_string(&xml_path).unwrap();
@@ -110,9 +138,12 @@ fn junit_and_markdown_for_ci() {
         .filter(|c| c.children().any(|n| n.tag_name().name() == "failure"))
         .collect();
     assert_eq!(failed.len(), failures);
-    assert!(failed
-        .iter()
-        .any(|c| c.attribute("classname") == Some("dev") && c.attribute("name") == Some("message")));
+    assert!(
+        failed
+            .iter()
+            .any(|c| c.attribute("classname") == Some("dev")
+                && c.attribute("name") == Some("message"))
+    );
     assert_eq!(root.attribute("failures"), suite.attribute("failures"));
 }
 
@@ -126,18 +157,39 @@ fn merged_reports_diff_as_the_unsharded_one() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     let whole = dir.path("whole");
-    report(&["batch", &old, "--out", whole.to_str().unwrap(), "--period", "1s", "-q"]);
+    report(&[
+        "batch",
+        &old,
+        "--out",
+        whole.to_str().unwrap(),
+        "--period",
+        "1s",
+        "-q",
+    ]);
     let mut shards = Vec::new();
     for i in 1..=2 {
         let s = dir.path(&format!("shard{i}"));
         report(&[
-            "batch", &old, "--out", s.to_str().unwrap(), "--period", "1s", "-q", "--shard",
+            "batch",
+            &old,
+            "--out",
+            s.to_str().unwrap(),
+            "--period",
+            "1s",
+            "-q",
+            "--shard",
             &format!("{i}/2"),
         ]);
         shards.push(s.to_str().unwrap().to_string());
     }
     let merged = dir.path("merged");
-    report(&["merge", "--out", merged.to_str().unwrap(), &shards[0], &shards[1]]);
+    report(&[
+        "merge",
+        "--out",
+        merged.to_str().unwrap(),
+        &shards[0],
+        &shards[1],
+    ]);
     let (_, a) = diff_json(whole.to_str().unwrap(), &up, &[]);
     let (_, b) = diff_json(merged.to_str().unwrap(), &up, &[]);
     assert_eq!(a["rows"], b["rows"]);

@@ -340,6 +340,7 @@ fn rigol_differential_channel_and_supply_by_hand() {
 /// t2 with one-sample edges, the supply drooping linearly from V0 by ΔV over the burst, held
 /// through the fall and recovered over one sample. Every piece between samples is linear in
 /// V·I, so the trapezoid rule is exact. Returns (burst excess energy, total energy) in mJ.
+#[allow(clippy::too_many_arguments)]
 fn step_droop_closed_form(
     i0: f64,
     a: f64,

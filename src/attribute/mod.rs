@@ -4,6 +4,7 @@
 
 pub mod events_file;
 pub mod pcap;
+pub mod windows;
 
 use crate::detect::Burst;
 use crate::error::Result;

@@ -137,10 +137,11 @@ fn print_summary(r: &BatchReport, out: &str) {
         "\n{} files, {} failed. Report: {out}/report.html, report.md, report.json, events.parquet, summary.parquet, summary.csv{}",
         r.files.len(),
         r.failed,
-        if has_pcap(r) {
-            ", phases.csv, exchanges.parquet"
-        } else {
-            ""
+        match (has_pcap(r), shuntscope::report::folder::has_windows(r)) {
+            (true, true) => ", phases.csv, exchanges.parquet, windows.csv, windows.parquet",
+            (true, false) => ", phases.csv, exchanges.parquet",
+            (false, true) => ", windows.csv, windows.parquet",
+            _ => "",
         }
     );
 }

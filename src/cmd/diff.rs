@@ -18,7 +18,10 @@ fn outcomes(input: &str, a: &DiffArgs) -> Result<Vec<FileOutcome>> {
         return Ok(folder::read(input)?.files);
     }
     if !p.exists() {
-        return Err(Error::input(input, "no such report folder or folder of traces"));
+        return Err(Error::input(
+            input,
+            "no such report folder or folder of traces",
+        ));
     }
     let settings = a.settings.settings();
     settings.validate()?;

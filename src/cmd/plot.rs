@@ -83,7 +83,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
 }
 
 fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
-    let settings = a.settings.settings();
+    let settings = a.settings();
     let columns = size.0 as usize;
     let (analysis, window, env) = match (&a.window, a.burst) {
         (None, None) => {
@@ -133,7 +133,7 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
 const GALLERY_EVENTS: usize = 48;
 
 fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
-    let mut settings = a.settings.settings();
+    let mut settings = a.settings();
     settings.excerpts = GALLERY_EVENTS;
     let an = run_file(&a.input, &settings)?;
     let panels = panels(&an, "");

@@ -146,6 +146,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         digital: Vec::new(),
         value_minus: None,
         supply: None,
+        window_index: None,
         units: Vec::new(),
         default_supply: None,
         marker_index: None,

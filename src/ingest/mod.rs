@@ -50,6 +50,8 @@ pub struct IngestOptions {
     pub read_digital: bool,
     /// The supply-voltage column, by header name or 1-based number.
     pub supply_col: Option<String>,
+    /// The phase-window column, by header name or 1-based number.
+    pub window_col: Option<String>,
     /// Use a voltage column the file carries as the supply (off when `--supply-v` is given).
     pub file_supply: bool,
     /// Read large files instead of memory-mapping them.
@@ -75,6 +77,7 @@ impl Default for IngestOptions {
             marker_col: None,
             read_digital: false,
             supply_col: None,
+            window_col: None,
             file_supply: true,
             no_mmap: false,
             mmap_min_bytes: 16 << 20,
@@ -152,6 +155,8 @@ pub struct Layout {
     pub value_minus: Option<usize>,
     /// The supply-voltage column and the scale of its values to volts.
     pub supply: Option<(usize, f64)>,
+    /// The phase-window column (a GPIO line, a digital channel), read as it is.
+    pub window_index: Option<usize>,
     /// Each column's unit, where the file names one.
     pub units: Vec<Option<crate::units::Unit>>,
     /// A voltage column the file carries beside the current (Joulescope, rd-usb, Monsoon): the

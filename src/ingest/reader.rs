@@ -197,7 +197,8 @@ impl SampleReader {
         let mi = layout.marker_index.unwrap_or(usize::MAX);
         let vi2 = layout.value_minus.unwrap_or(usize::MAX);
         let (si, supply_scale) = layout.supply.unwrap_or((usize::MAX, 1.0));
-        let needed = [ti, layout.value_index, mi, vi2, si]
+        let wi = layout.window_index.unwrap_or(usize::MAX);
+        let needed = [ti, layout.value_index, mi, vi2, si, wi]
             .iter()
             .filter(|&&c| c != usize::MAX)
             .map(|c| c + 1)
@@ -226,10 +227,11 @@ impl SampleReader {
             },
             nd: layout.digital.len().min(16),
             // The shape reader reads a time and a value per row, nothing more.
-            shapes: vi2 == usize::MAX && si == usize::MAX,
+            shapes: vi2 == usize::MAX && si == usize::MAX && wi == usize::MAX,
             vi2,
             si,
             supply_scale,
+            wi,
         };
         let threads = rayon::current_num_threads().clamp(1, 16);
         Ok(SampleReader {
@@ -607,6 +609,7 @@ impl SampleReader {
         std::mem::swap(&mut chunk.marker, &mut part.marker);
         std::mem::swap(&mut chunk.digital, &mut part.digital);
         std::mem::swap(&mut chunk.supply, &mut part.supply);
+        std::mem::swap(&mut chunk.window, &mut part.window);
         if let Some(&t) = chunk.time_s.last() {
             self.last_time_s = t;
             self.last_line = base + part.last_row_line;

@@ -38,6 +38,8 @@ pub(super) struct Ctx {
     /// The supply column, or usize::MAX for none, and the scale of its values to V.
     pub(super) si: usize,
     pub(super) supply_scale: f64,
+    /// The phase-window column, or usize::MAX for none.
+    pub(super) wi: usize,
 }
 
 /// An error found by a worker, located relative to its part.
@@ -60,6 +62,7 @@ pub(super) struct Part {
     pub(super) marker: Vec<f64>,
     pub(super) digital: Vec<f64>,
     pub(super) supply: Vec<f64>,
+    pub(super) window: Vec<f64>,
     /// Lines in the part.
     pub(super) lines: u64,
     pub(super) slots: u64,
@@ -79,6 +82,7 @@ impl Part {
         self.marker.clear();
         self.digital.clear();
         self.supply.clear();
+        self.window.clear();
         self.lines = 0;
         self.slots = 0;
         self.empty = 0;
@@ -480,6 +484,11 @@ fn parse_row(
     if ctx.si != usize::MAX {
         out.supply.push(supply);
     }
+    if ctx.wi != usize::MAX {
+        // Unreadable cells (`X`, `-`) count as low, as for markers.
+        let w = fast_number(trim_field(nth_field(line, ctx, ctx.wi)), ctx.decimal);
+        out.window.push(w.unwrap_or(0.0));
+    }
     if ctx.mi != usize::MAX {
         // Digital states `-` and `X` (PPK2) and anything unreadable count as low.
         out.marker
@@ -614,6 +623,7 @@ mod tests {
             vi2: usize::MAX,
             si: usize::MAX,
             supply_scale: 1.0,
+            wi: usize::MAX,
         }
     }
 

@@ -140,6 +140,9 @@ impl Source {
             }
         };
         supply_column(&mut layout, opts)?;
+        if let Some(w) = &opts.window_col {
+            layout.window_index = Some(find_column(&layout.columns, w, "window column")?);
+        }
         Ok(Source {
             path: path.to_string(),
             data: std::sync::Arc::new(data),
@@ -168,13 +171,17 @@ impl Source {
     /// A fresh streaming reader over the whole file.
     pub fn reader(&self) -> Result<Reader> {
         Ok(match &self.session {
-            Some(s) => Reader::Native(s.reader(&self.path, self.data.path(), &self.layout)?),
-            None => Reader::Text(reader::SampleReader::open(
+            Some(s) => Reader::Native(Box::new(s.reader(
+                &self.path,
+                self.data.path(),
+                &self.layout,
+            )?)),
+            None => Reader::Text(Box::new(reader::SampleReader::open(
                 &self.path,
                 self.data.path(),
                 self.layout.clone(),
                 self.read,
-            )?),
+            )?)),
         })
     }
 
@@ -460,8 +467,8 @@ fn read_head(path: &str, data: &std::path::Path) -> Result<Head> {
 
 /// Streams samples out of a source: a text table's reader or a session file's.
 pub enum Reader {
-    Text(reader::SampleReader),
-    Native(native::NativeReader),
+    Text(Box<reader::SampleReader>),
+    Native(Box<native::NativeReader>),
 }
 
 impl Reader {

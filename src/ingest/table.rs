@@ -360,6 +360,7 @@ pub fn table_layout(
         digital: Vec::new(),
         value_minus: None,
         supply: None,
+        window_index: None,
         units: units.clone(),
         default_supply: None,
         marker_index: match &opts.marker_col {

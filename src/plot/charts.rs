@@ -478,3 +478,110 @@ impl Chart for GalleryChart {
         Ok(())
     }
 }
+
+/// Energy per phase window, stacked per group (one segment per phase label, mean over the
+/// files' uncut windows), each segment with its 95% CI drawn at its top.
+pub struct WindowsChart<'a>(pub &'a BatchReport);
+
+impl Chart for WindowsChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let s = &self.0.summaries.window_stats;
+        root.fill(&WHITE).map_err(e)?;
+        let mut groups: Vec<&str> = s.iter().map(|w| w.group.as_str()).collect();
+        groups.dedup();
+        let mut labels: Vec<&str> = Vec::new();
+        for w in s {
+            if !labels.contains(&w.label.as_str()) {
+                labels.push(&w.label);
+            }
+        }
+        let totals: Vec<f64> = groups
+            .iter()
+            .map(|g| {
+                s.iter()
+                    .filter(|w| w.group == *g && w.n > 0)
+                    .map(|w| {
+                        w.energy_mj
+                            .ci95_high
+                            .unwrap_or(w.energy_mj.mean)
+                            .max(w.energy_mj.mean)
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        let top = totals.iter().copied().fold(0.0f64, f64::max) * 1.12;
+        let top = if top > 0.0 { top } else { 1.0 };
+        let n = groups.len().max(1);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "Energy per phase window, stacked; whiskers: 95% CI of each phase",
+                ("sans-serif", 26),
+            )
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..top)
+            .map_err(e)?;
+        let names = groups.clone();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| category(&names, *x))
+            .y_desc("energy per window (mJ)")
+            .axis_desc_style(("sans-serif", 20))
+            .label_style(("sans-serif", 17))
+            .draw()
+            .map_err(e)?;
+        // Whiskers after every bar, so that no bar covers one.
+        let mut whiskers = Vec::new();
+        for (k, label) in labels.iter().enumerate() {
+            let c = color(k);
+            let mut bars = Vec::new();
+            for (i, g) in groups.iter().enumerate() {
+                let below: f64 = labels[..k]
+                    .iter()
+                    .filter_map(|l| s.iter().find(|w| w.group == *g && w.label == *l && w.n > 0))
+                    .map(|w| w.energy_mj.mean)
+                    .sum();
+                let Some(w) = s
+                    .iter()
+                    .find(|w| w.group == *g && w.label == *label && w.n > 0)
+                else {
+                    continue;
+                };
+                let x = i as f64;
+                let m = w.energy_mj.mean;
+                bars.push(Rectangle::new(
+                    [(x - 0.3, below), (x + 0.3, below + m)],
+                    c.mix(0.85).filled(),
+                ));
+                if let (Some(lo), Some(hi)) = (w.energy_mj.ci95_low, w.energy_mj.ci95_high) {
+                    whiskers.push(ErrorBar::new_vertical(
+                        x + 0.1 * (k as f64 - 0.5 * labels.len() as f64),
+                        below + lo.max(0.0),
+                        below + m,
+                        below + hi,
+                        BLACK.stroke_width(2),
+                        12,
+                    ));
+                }
+            }
+            chart
+                .draw_series(bars)
+                .map_err(e)?
+                .label(label.to_string())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 16, y + 7)], c.filled()));
+        }
+        chart.draw_series(whiskers).map_err(e)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 18))
+            .draw()
+            .map_err(e)?;
+        Ok(())
+    }
+}

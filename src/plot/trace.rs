@@ -123,6 +123,7 @@ impl Chart for TraceChart<'_> {
                 )
             }))
             .map_err(e)?;
+        shade_windows(&mut chart, a, (t0, t1), (y0, y1))?;
         // The envelope: a vertical stroke per column from min to max, joined column to column.
         let line = color(0).stroke_width(1);
         let segs = self.envelope_segments();
@@ -207,4 +208,44 @@ impl Chart for TraceChart<'_> {
             .map_err(e)?;
         Ok(())
     }
+}
+
+/// Phase windows: shaded, with label and energy at the top.
+fn shade_windows<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    a: &Analysis,
+    (t0, t1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Result<(), String> {
+    let shade = color(4).mix(0.14);
+    for w in a
+        .windows
+        .iter()
+        .filter(|w| w.end_s >= t0 && w.start_s <= t1)
+    {
+        let (x0, x1) = (w.start_s.max(t0), w.end_s.min(t1));
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x0, y0), (x1, y1)],
+                shade.filled(),
+            )))
+            .map_err(e)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!(
+                    "{}: {:.3} mJ{}",
+                    w.label,
+                    w.energy_mj,
+                    if w.cut { " (cut)" } else { "" }
+                ),
+                (x0, y1 - (y1 - y0) * 0.06),
+                ("sans-serif", 17).into_font().color(&color(4).mix(0.95)),
+            )))
+            .map_err(e)?;
+    }
+    Ok(())
 }

@@ -58,7 +58,10 @@ fn cells(d: &Diff) -> (Vec<String>, Vec<Vec<String>>) {
             let (ratio, rci) = ratio_cells(r);
             vec![
                 r.group.clone(),
-                r.label.clone(),
+                match r.kind {
+                    crate::diff::Kind::Event => r.label.clone(),
+                    crate::diff::Kind::Window => format!("{} (window)", r.label),
+                },
                 r.old_n.to_string(),
                 num(r.old_mean, 2),
                 ci(r.old_ci_low, r.old_ci_high),
@@ -129,7 +132,11 @@ pub fn markdown(d: &Diff) -> String {
     let mut s = format!(
         "### shuntscope diff\n\n{}\n\n| {} |\n|{}|\n",
         summary_line(d),
-        header.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "),
+        header
+            .iter()
+            .map(|h| esc(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
         header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
     );
     for (r, row) in d.rows.iter().zip(&rows) {
@@ -172,7 +179,12 @@ pub fn junit(d: &Diff) -> String {
     let skipped = d
         .rows
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::New | Verdict::Gone | Verdict::Unresolved))
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::New | Verdict::Gone | Verdict::Unresolved
+            )
+        })
         .count();
     s.push_str(&format!(
         "<testsuites name=\"shuntscope diff\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{skipped}\">\n",
@@ -196,10 +208,14 @@ pub fn junit(d: &Diff) -> String {
             d.metric.unit(),
             p_cell(r.p_value)
         );
+        let name = match r.kind {
+            crate::diff::Kind::Event => r.label.clone(),
+            crate::diff::Kind::Window => format!("window {}", r.label),
+        };
         s.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
             xml(&r.group),
-            xml(&r.label)
+            xml(&name)
         ));
         match r.verdict {
             Verdict::Regression => s.push_str(&format!(

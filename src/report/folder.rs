@@ -1,12 +1,14 @@
 //! A batch report folder: build the report from the files' outcomes, write every output into a
 //! folder that appears whole or not at all, and read one back (for `merge`, `plot` and `diff`).
 
-use super::{html, markdown, parquet, phases_csv, summary_csv, BatchReport, BatchReportIn};
+use super::{
+    html, markdown, parquet, phases_csv, summary_csv, windows_csv, BatchReport, BatchReportIn,
+};
 use crate::error::{Error, Result};
 use crate::output::AtomicDir;
 use crate::pipeline::FileOutcome;
 use crate::plot::charts::{
-    BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart,
+    BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart, WindowsChart,
 };
 use crate::plot::gallery::{empty_panel, panels};
 use crate::plot::render;
@@ -46,6 +48,10 @@ pub const CHARTS: &[(&str, &str)] = &[
         "gallery.png",
         "The events of one trace per group, integrated area filled",
     ),
+    (
+        "windows.png",
+        "Energy per phase window, stacked per group, with 95% confidence intervals",
+    ),
 ];
 
 /// Some file had a packet capture.
@@ -53,6 +59,13 @@ pub fn has_pcap(r: &BatchReport) -> bool {
     r.files
         .iter()
         .any(|f| f.result.as_ref().is_some_and(|x| x.pcap.is_some()))
+}
+
+/// Some file had phase windows.
+pub fn has_windows(r: &BatchReport) -> bool {
+    r.files
+        .iter()
+        .any(|f| f.result.as_ref().is_some_and(|x| !x.windows.is_empty()))
 }
 
 /// Write every output of the report into `out` and commit it: report.json, report.md,
@@ -70,10 +83,17 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
         out.write("phases.csv", phases_csv(r).as_bytes())?;
         out.write("exchanges.parquet", &parquet::exchanges(r)?)?;
     }
+    if has_windows(r) {
+        out.write("windows.csv", windows_csv(r).as_bytes())?;
+        out.write("windows.parquet", &parquet::windows(r)?)?;
+    }
     let dir = out.path().display().to_string();
     let mut images = Vec::new();
     for (name, caption) in CHARTS {
         let path = format!("{dir}/{name}");
+        if *name == "windows.png" && !has_windows(r) {
+            continue;
+        }
         let drawn = match *name {
             "compare.png" => render(&path, (1600, 800), &CompareChart(r)),
             "battery.png" => render(
@@ -82,6 +102,7 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
                 &BatteryChart(&BatteryData { report: r }),
             ),
             "distribution.png" => render(&path, (1400, 800), &DistributionChart(r)),
+            "windows.png" => render(&path, (1600, 900), &WindowsChart(r)),
             _ => gallery(r).and_then(|g| {
                 let rows = g.panels.len().div_ceil(g.columns.max(1)).max(1) as u32;
                 render(&path, (1800, 60 + 230 * rows), &g)

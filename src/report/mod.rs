@@ -95,6 +95,7 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
     let mut t = cost_tables(r);
     t.extend(projection_tables(r));
     t.extend(capture_tables(r));
+    t.extend(window_tables(r));
     t.extend(file_tables(r));
     t
 }
@@ -456,6 +457,102 @@ pub fn phases_csv(r: &BatchReport) -> String {
                 p.energy_uj_per_byte
                     .map(|v| v.to_string())
                     .unwrap_or_default(),
+            ]
+            .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+/// Phase windows: energy per group and phase, and the groups compared phase by phase.
+fn window_tables(r: &BatchReport) -> Vec<Table> {
+    let s = &r.summaries;
+    let mut t = Vec::new();
+    if s.window_stats.is_empty() {
+        return t;
+    }
+    t.push(Table {
+        id: "phases-windows",
+        title: "Energy per phase window".into(),
+        intro: "Windows from a marker column, a windows file or given times; charge ∫ I dt and energy ∫ V·I dt over each window (charge × supply without a supply column), mean with 95% CI. Windows cut by a trace's start or end are left out.".into(),
+        header: ["group", "phase", "n", "cut", "mean mJ", "95% CI", "mean mA·ms", "mean ms", "mean mW"]
+            .map(String::from)
+            .to_vec(),
+        rows: s
+            .window_stats
+            .iter()
+            .map(|w| {
+                let e = &w.energy_mj;
+                vec![
+                    w.group.clone(),
+                    w.label.clone(),
+                    w.n.to_string(),
+                    w.cut.to_string(),
+                    num(Some(e.mean), 3),
+                    format!("{} – {}", num(e.ci95_low, 3), num(e.ci95_high, 3)),
+                    num(Some(w.charge_ma_ms.mean), 1),
+                    num(Some(w.duration_ms.mean), 1),
+                    num(Some(w.mean_mw.mean), 2),
+                ]
+            })
+            .collect(),
+    });
+    if !s.window_comparisons.is_empty() {
+        t.push(Table {
+            id: "phases-compare",
+            title: "Groups compared phase by phase".into(),
+            intro: "Ratio of mean energy per window with a 95% CI (delta method on the log ratio) and Welch's t-test.".into(),
+            header: ["phase", "costlier", "cheaper", "ratio", "ratio 95% CI", "p (Welch)", "verdict"]
+                .map(String::from)
+                .to_vec(),
+            rows: s
+                .window_comparisons
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.label.clone(),
+                        c.a.clone(),
+                        c.b.clone(),
+                        num(c.ratio, 2),
+                        format!("{} – {}", num(c.ratio_ci95_low, 2), num(c.ratio_ci95_high, 2)),
+                        c.p_value
+                            .map(|p| if p < 1e-4 { "< 0.0001".into() } else { format!("{p:.4}") })
+                            .unwrap_or_else(|| "–".into()),
+                        c.note.clone(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    t
+}
+
+/// windows.csv: one row per group and phase label. The ten named columns are a contract.
+pub fn windows_csv(r: &BatchReport) -> String {
+    let mut out = String::from(
+        "group,label,n,mean_energy_mj,sd_energy_mj,ci_low_energy_mj,ci_high_energy_mj,mean_charge_ma_ms,mean_duration_ms,mean_mw,cut\n",
+    );
+    let o = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(|x| x.to_string())
+            .unwrap_or_default()
+    };
+    for w in &r.summaries.window_stats {
+        let e = &w.energy_mj;
+        out.push_str(
+            &[
+                csv::field(&w.group),
+                csv::field(&w.label),
+                w.n.to_string(),
+                o(Some(e.mean)),
+                o(e.sd),
+                o(e.ci95_low),
+                o(e.ci95_high),
+                o(Some(w.charge_ma_ms.mean)),
+                o(Some(w.duration_ms.mean)),
+                o(Some(w.mean_mw.mean)),
+                w.cut.to_string(),
             ]
             .join(","),
         );

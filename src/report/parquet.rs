@@ -189,3 +189,62 @@ pub fn exchanges(r: &BatchReport) -> Result<Vec<u8>> {
     ];
     write(&mut frame(cols)?)
 }
+
+/// windows.parquet: one row per phase window per file (cut ones too, flagged).
+pub fn windows(r: &BatchReport) -> Result<Vec<u8>> {
+    let (mut file, mut group, mut label) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut index, mut samples, mut cut, mut bursts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut f64s: [Vec<f64>; 10] = Default::default();
+    for o in &r.files {
+        let Some(x) = &o.result else { continue };
+        for w in &x.windows {
+            file.push(o.file.clone());
+            group.push(o.group.clone());
+            label.push(w.label.clone());
+            index.push(w.index as u32);
+            samples.push(w.samples);
+            cut.push(w.cut);
+            bursts.push(w.bursts.len() as u32);
+            for (v, x) in f64s.iter_mut().zip([
+                w.start_s,
+                w.end_s,
+                w.duration_ms,
+                w.charge_ma_ms,
+                w.excess_charge_ma_ms,
+                w.energy_mj,
+                w.mean_ma,
+                w.peak_ma,
+                w.mean_mw,
+                x.baseline_ma,
+            ]) {
+                v.push(x);
+            }
+        }
+    }
+    let names = [
+        "start_s",
+        "end_s",
+        "duration_ms",
+        "charge_ma_ms",
+        "excess_charge_ma_ms",
+        "energy_mj",
+        "mean_ma",
+        "peak_ma",
+        "mean_mw",
+        "baseline_ma",
+    ];
+    let mut cols = vec![
+        Column::new("file".into(), file),
+        Column::new("group".into(), group),
+        Column::new("label".into(), label),
+        Column::new("index".into(), index),
+    ];
+    for (n, v) in names.iter().zip(f64s) {
+        cols.push(Column::new((*n).into(), v));
+    }
+    cols.push(Column::new("samples".into(), samples));
+    cols.push(Column::new("cut".into(), cut));
+    cols.push(Column::new("bursts".into(), bursts));
+    write(&mut frame(cols)?)
+}

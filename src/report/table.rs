@@ -106,11 +106,52 @@ pub fn render(a: &Analysis) -> String {
         "energy     {:.5} mJ in all, mean power {:.4} mW",
         t.energy_mj, t.mean_mw
     );
+    if !a.windows.is_empty() {
+        let _ = writeln!(s);
+        windows(&mut s, &a.windows);
+    }
     if let Some(p) = &a.pcap {
         let _ = writeln!(s);
         pcap(&mut s, p, true);
     }
     s
+}
+
+/// The phase windows, one row each.
+fn windows(s: &mut String, ws: &[crate::attribute::windows::Window]) {
+    let _ = writeln!(
+        s,
+        "{:>6} {:<12} {:>12} {:>12} {:>11} {:>14} {:>14} {:>11} {:>10} {:>9} {:>8}",
+        "window",
+        "label",
+        "start_s",
+        "end_s",
+        "dur_ms",
+        "charge_ma_ms",
+        "excess_ma_ms",
+        "energy_mj",
+        "mean_mw",
+        "peak_ma",
+        "samples"
+    );
+    for w in ws {
+        let _ = writeln!(
+            s,
+            "{:>6} {:<12} {:>12.6} {:>12.6} {:>11.3} {:>14.4} {:>14.4} {:>11.5} {:>10.3} {:>9.3} {:>8}{}",
+            w.index,
+            w.label,
+            w.start_s,
+            w.end_s,
+            w.duration_ms,
+            w.charge_ma_ms,
+            w.excess_charge_ma_ms,
+            w.energy_mj,
+            w.mean_mw,
+            w.peak_ma,
+            w.samples,
+            if w.cut { "  cut by the trace's edge" } else { "" }
+        );
+    }
 }
 
 /// The capture's section: alignment (with `clock`), exchanges, totals per protocol and phase.

@@ -201,6 +201,7 @@ fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) 
         digital,
         value_minus: None,
         supply: None,
+        window_index: None,
         units,
         default_supply: ch.default_supply,
     })
@@ -214,6 +215,7 @@ pub struct Emit {
     pub minus: Option<usize>,
     pub supply: Option<(usize, f64)>,
     pub marker: Option<usize>,
+    pub window: Option<usize>,
     pub digital: Vec<usize>,
     scale: f64,
     offset: f64,
@@ -239,6 +241,7 @@ impl Emit {
             minus: l.value_minus,
             supply: l.supply,
             marker: l.marker_index,
+            window: l.window_index,
             digital: l.digital.iter().map(|(j, _)| *j).collect(),
             scale: l.value_scale,
             offset: l.value_offset,
@@ -258,6 +261,7 @@ impl Emit {
             self.minus,
             self.supply.map(|s| s.0),
             self.marker,
+            self.window,
         ]
         .into_iter()
         .flatten()
@@ -295,6 +299,9 @@ impl Emit {
             }
             if let Some(m) = self.marker {
                 chunk.marker.push(cols[m][k]);
+            }
+            if let Some(w) = self.window {
+                chunk.window.push(cols[w][k]);
             }
             for &d in &self.digital {
                 chunk.digital.push(cols[d][k]);
