@@ -8,6 +8,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r notebooks/requirements.txt
+# The shuntscope package itself (built from this checkout).
+"$venv/bin/pip" install -q --disable-pip-version-check .
 cargo build --release --locked --quiet
 report=target/notebook-report
 target/release/shuntscope batch samples/seed --out "$report" --force -q > /dev/null

@@ -91,7 +91,18 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
     let mut images = Vec::new();
     for (name, caption) in CHARTS {
         let path = format!("{dir}/{name}");
-        if *name == "windows.png" && !has_windows(r) {
+        // Charts with nothing to show are left out (a windows-only run has no message costs).
+        let events = r
+            .summaries
+            .label_stats
+            .iter()
+            .any(|x| x.label == r.settings.label || x.label == r.settings.first_label);
+        let empty = match *name {
+            "windows.png" => !has_windows(r),
+            "compare.png" | "battery.png" | "distribution.png" => !events,
+            _ => false,
+        };
+        if empty {
             continue;
         }
         let drawn = match *name {

@@ -1,0 +1,245 @@
+//! `shuntscope._native`: the library's pipeline for Python, a thin layer. Settings arrive as
+//! the command line's words (the Python side turns keyword arguments into flags), so Python
+//! and the CLI parse them the same way; results leave as the CLI's JSON, trace columns as
+//! buffers of little-endian f64 (never element by element). Every long call releases the GIL
+//! and runs on its own thread, so Ctrl-C interrupts the wait.
+
+#[allow(dead_code)]
+#[path = "../../src/cli.rs"]
+mod cli;
+#[allow(dead_code)]
+#[path = "../../src/cmd/mod.rs"]
+mod cmd;
+
+use clap::Parser;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use shuntscope::error::Error;
+use shuntscope::settings::SettingsArgs;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+create_exception!(
+    shuntscope,
+    InputError,
+    PyValueError,
+    "Bad input: the file, the line and what was expected, as the command line says it."
+);
+
+/// A library error as a Python exception: bad input and usage are `InputError`.
+fn to_py(e: Error) -> PyErr {
+    match e.exit_code() {
+        2 => InputError::new_err(e.to_string()),
+        _ => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// Run `f` on its own thread with the GIL released; poll for signals every 50 ms so that
+/// Ctrl-C raises KeyboardInterrupt at once (the thread then finishes on its own, its result
+/// dropped).
+fn off_thread<T: Send + 'static>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(r);
+    });
+    let mut rx = rx;
+    loop {
+        let (got, back) = py.detach(move || {
+            let got = rx.recv_timeout(Duration::from_millis(50));
+            (got, rx)
+        });
+        rx = back;
+        match got {
+            Ok(Ok(r)) => return r.map_err(to_py),
+            Ok(Err(_)) => {
+                return Err(PyRuntimeError::new_err(
+                    "internal error: shuntscope panicked (please report it)",
+                ))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err(
+                    "internal error: the worker vanished",
+                ))
+            }
+        }
+    }
+}
+
+/// The settings from flags (`["--shunt-ohms", "1.0", ...]`), as a manifest's options cell.
+fn settings(flags: &[String]) -> PyResult<shuntscope::settings::Settings> {
+    SettingsArgs::parse_options(flags, Path::new("."))
+        .map(|l| l.settings())
+        .map_err(|e| PyTypeError::new_err(format!("settings: {e}")))
+}
+
+/// Run the whole pipeline on one file; the CLI's JSON.
+#[pyfunction]
+fn analyze(py: Python<'_>, path: String, flags: Vec<String>) -> PyResult<String> {
+    let s = settings(&flags)?;
+    off_thread(py, move || {
+        let a = shuntscope::pipeline::run_file(&path, &s)?;
+        shuntscope::report::render(&a, shuntscope::report::OutputFormat::Json)
+    })
+}
+
+/// Read a trace's samples: (column names, one bytes buffer of little-endian f64 per column).
+/// With `shunt_ohms`, voltage traces become current.
+#[pyfunction]
+#[pyo3(signature = (path, flags, shunt_ohms=None))]
+fn read<'py>(
+    py: Python<'py>,
+    path: String,
+    flags: Vec<String>,
+    shunt_ohms: Option<f64>,
+) -> PyResult<(Vec<String>, Vec<Bound<'py, PyBytes>>)> {
+    let s = settings(&flags)?;
+    let (names, cols) = off_thread(py, move || read_columns(&path, &s, shunt_ohms))?;
+    // One copy, from the reader's own chunks into the bytes Python keeps.
+    let bufs = cols
+        .iter()
+        .map(|segments| {
+            let n: usize = segments.iter().map(Vec::len).sum();
+            PyBytes::new_with(py, n * 8, |b| {
+                let mut out = b.chunks_exact_mut(8);
+                for (dst, v) in out.by_ref().zip(segments.iter().flatten()) {
+                    dst.copy_from_slice(&v.to_le_bytes());
+                }
+                Ok(())
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok((names, bufs))
+}
+
+/// Column names, and each column as the reader's chunks (kept as they came, never regrown).
+type Columns = (Vec<String>, Vec<Vec<Vec<f64>>>);
+
+fn read_columns(
+    path: &str,
+    s: &shuntscope::settings::Settings,
+    shunt_ohms: Option<f64>,
+) -> Result<Columns, Error> {
+    use shuntscope::trace::{Chunk, Quantity};
+    let mut io = s.ingest.clone();
+    io.read_digital = true;
+    let source = shuntscope::ingest::Source::open(path, &io)?;
+    let q = source.layout.quantity;
+    let cal = shunt_ohms.map(|r| shuntscope::calibrate::Calibration {
+        shunt_ohms: r,
+        ..s.calibration
+    });
+    if let Some(c) = &cal {
+        c.validate()?;
+    }
+    let digital: Vec<String> = source
+        .layout
+        .digital
+        .iter()
+        .map(|(_, n)| n.clone())
+        .collect();
+    let value = match (q, cal) {
+        (Quantity::Voltage, None) => "voltage_v",
+        _ => "current_ma",
+    };
+    let mut names = vec!["time_s".to_string(), value.to_string()];
+    names.extend(digital.iter().cloned());
+    let mut cols: Vec<Vec<Vec<f64>>> = vec![Vec::new(); names.len()];
+    let mut reader = source.reader()?;
+    let mut chunk = Chunk::default();
+    let nd = digital.len();
+    while reader.next_chunk(&mut chunk)? {
+        if let Some(c) = &cal {
+            c.to_ma(q, &mut chunk.value);
+        }
+        cols[0].push(std::mem::take(&mut chunk.time_s));
+        cols[1].push(std::mem::take(&mut chunk.value));
+        for d in 0..nd {
+            cols[2 + d].push(chunk.digital.iter().skip(d).step_by(nd).copied().collect());
+        }
+    }
+    Ok((names, cols))
+}
+
+/// Run a command of the command line (`["batch", "runs/", "--out", "r/"]`): its exit code.
+/// Usage errors raise TypeError, bad input InputError; output goes where the CLI's goes.
+#[pyfunction]
+fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    let words = std::iter::once("shuntscope".to_string()).chain(argv);
+    let cli = cli::Cli::try_parse_from(words).map_err(|e| {
+        let text = e.to_string();
+        PyTypeError::new_err(
+            text.lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string(),
+        )
+    })?;
+    off_thread(py, move || dispatch(&cli))
+}
+
+fn dispatch(cli: &cli::Cli) -> Result<i32, Error> {
+    use cli::Command;
+    match &cli.command {
+        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
+        Command::Batch(a) => cmd::batch::run(a),
+        Command::Merge(a) => cmd::batch::merge(a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::Plot(a) => cmd::plot::run(a),
+        Command::Formats => cmd::formats::run(),
+        Command::Inspect(a) => cmd::inspect::inspect(a),
+        Command::Convert(a) => cmd::inspect::convert(a),
+    }
+}
+
+/// The `shuntscope` command of the wheel: the CLI, exit code and messages as the binary's.
+#[pyfunction]
+fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    let words = std::iter::once("shuntscope".to_string()).chain(argv);
+    let cli = match cli::Cli::try_parse_from(words) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(e.exit_code());
+        }
+    };
+    shuntscope::ingest::mapguard::install();
+    match off_thread(py, move || dispatch(&cli)) {
+        Ok(code) => Ok(code),
+        Err(e) if e.is_instance_of::<InputError>(py) => {
+            eprintln!("error: {}", e.value(py));
+            Ok(2)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The formats shuntscope reads: (name, description).
+#[pyfunction]
+fn formats() -> Vec<(String, String)> {
+    shuntscope::ingest::FORMATS
+        .iter()
+        .map(|f| (f.name.to_string(), f.description.to_string()))
+        .collect()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(read, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    m.add_function(wrap_pyfunction!(formats, m)?)?;
+    m.add("InputError", m.py().get_type::<InputError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
