@@ -6,23 +6,12 @@ mod cli;
 mod cmd;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::Cli;
 
 fn main() {
     let cli = Cli::parse();
     shuntscope::ingest::mapguard::install();
-    let result = match &cli.command {
-        Command::Analyze(a) => cmd::analyze::run(a),
-        Command::Synth(a) => cmd::synth::run(a),
-        Command::Batch(a) => cmd::batch::run(a),
-        Command::Merge(a) => cmd::batch::merge(a),
-        Command::Diff(a) => cmd::diff::run(a),
-        Command::Plot(a) => cmd::plot::run(a),
-        Command::Formats => cmd::formats::run(),
-        Command::Inspect(a) => cmd::inspect::inspect(a),
-        Command::Convert(a) => cmd::inspect::convert(a),
-    };
-    match result {
+    match cmd::dispatch(&cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e}");

@@ -183,22 +183,7 @@ fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
                 .to_string(),
         )
     })?;
-    off_thread(py, move || dispatch(&cli))
-}
-
-fn dispatch(cli: &cli::Cli) -> Result<i32, Error> {
-    use cli::Command;
-    match &cli.command {
-        Command::Analyze(a) => cmd::analyze::run(a),
-        Command::Synth(a) => cmd::synth::run(a),
-        Command::Batch(a) => cmd::batch::run(a),
-        Command::Merge(a) => cmd::batch::merge(a),
-        Command::Diff(a) => cmd::diff::run(a),
-        Command::Plot(a) => cmd::plot::run(a),
-        Command::Formats => cmd::formats::run(),
-        Command::Inspect(a) => cmd::inspect::inspect(a),
-        Command::Convert(a) => cmd::inspect::convert(a),
-    }
+    off_thread(py, move || cmd::dispatch(&cli))
 }
 
 /// The `shuntscope` command of the wheel: the CLI, exit code and messages as the binary's.
@@ -213,7 +198,7 @@ fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
         }
     };
     shuntscope::ingest::mapguard::install();
-    match off_thread(py, move || dispatch(&cli)) {
+    match off_thread(py, move || cmd::dispatch(&cli)) {
         Ok(code) => Ok(code),
         Err(e) if e.is_instance_of::<InputError>(py) => {
             eprintln!("error: {}", e.value(py));

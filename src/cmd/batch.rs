@@ -111,27 +111,7 @@ fn print_summary(r: &BatchReport, out: &str) {
         println!("{}\n", l.text);
     }
     if let Some(t) = report::batch_tables(r).into_iter().next() {
-        let widths: Vec<usize> = (0..t.header.len())
-            .map(|c| {
-                std::iter::once(&t.header[c])
-                    .chain(t.rows.iter().map(|r| &r[c]))
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| {
-            cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:>w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        println!("{}", line(&t.header));
-        for row in &t.rows {
-            println!("{}", line(row));
-        }
+        print!("{}", report::table::aligned(&t.header, &t.rows));
     }
     println!(
         "\n{} files, {} failed. Report: {out}/report.html, report.md, report.json, events.parquet, summary.parquet, summary.csv{}",

@@ -97,29 +97,12 @@ fn summary_line(d: &Diff) -> String {
 /// Aligned text for a terminal.
 pub fn table(d: &Diff) -> String {
     let (header, rows) = cells(d);
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            std::iter::once(&header[c])
-                .chain(rows.iter().map(|r| &r[c]))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut s = format!("old {}\nnew {}\n\n{}\n", d.old, d.new, line(&header));
-    for r in &rows {
-        s.push_str(&line(r));
-        s.push('\n');
-    }
-    s.push('\n');
+    let mut s = format!(
+        "old {}\nnew {}\n\n{}\n",
+        d.old,
+        d.new,
+        super::table::aligned(&header, &rows)
+    );
     s.push_str(&summary_line(d));
     s.push('\n');
     s

@@ -5,6 +5,34 @@ use crate::trace::Quantity;
 use crate::units::fmt_duration;
 use std::fmt::Write;
 
+/// Cells as aligned text: each column right-aligned to its widest cell, two spaces apart; a
+/// line per row, the header first.
+pub fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            std::iter::once(&header[c])
+                .chain(rows.iter().map(|r| &r[c]))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut s = line(header) + "\n";
+    for r in rows {
+        s.push_str(&line(r));
+        s.push('\n');
+    }
+    s
+}
+
 pub fn render(a: &Analysis) -> String {
     let mut s = String::new();
     let i = &a.input;
