@@ -6,8 +6,11 @@
 //! [`attribute`] (bursts to labelled events; [`capture`] reads packet captures into exchanges
 //! for it) → [`stats`] and [`summarize`] (statistics over
 //! repetitions, comparisons, battery life) → [`report`] (table, JSON, CSV, Markdown, HTML,
-//! Parquet) and [`plot`] (charts). [`analysis`] runs the stages over one file, [`batch`] over
-//! many; [`synth`] makes traces with known ground truth; [`output`] writes files atomically.
+//! Parquet) and [`plot`] (charts). [`settings`] holds every setting and its default;
+//! [`pipeline::run_file`] runs one file all the way ([`analysis`] is its ingest-to-detect part),
+//! [`batch`] many; [`diff`] compares two reports; [`synth`] makes traces with known ground
+//! truth; [`output`] writes files atomically. Process-wide policy (exit codes, the SIGBUS
+//! handler of [`ingest::mapguard`]) belongs to the binary.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
