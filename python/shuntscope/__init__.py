@@ -112,10 +112,12 @@ def read(path: str | os.PathLike, *, shunt_ohms: float | None = None, **ingest: 
     """The trace's samples: `time_s`, then `voltage_v` (or `current_ma` for current traces, or
     with `shunt_ohms`), then any digital channels. Columns arrive as buffers, not element by
     element."""
-    names, buffers = _native.read(str(path), _flags(ingest), shunt_ohms)
-    return pl.DataFrame(
-        {n: np.frombuffer(b, dtype="<f8") for n, b in zip(names, buffers)}
-    )
+    names, chunks = _native.read(str(path), _flags(ingest), shunt_ohms)
+    columns = []
+    for name, bufs in zip(names, chunks):
+        parts = [pl.Series(name, np.frombuffer(b, dtype="<f8")) for b in bufs]
+        columns.append(pl.concat(parts, rechunk=False) if parts else pl.Series(name, [], dtype=pl.Float64))
+    return pl.DataFrame(columns)
 
 
 def formats() -> list[dict[str, str]]:

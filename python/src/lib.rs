@@ -90,8 +90,10 @@ fn analyze(py: Python<'_>, path: String, flags: Vec<String>) -> PyResult<String>
     })
 }
 
-/// Read a trace's samples: (column names, one bytes buffer of little-endian f64 per column).
-/// With `shunt_ohms`, voltage traces become current.
+/// Read a trace's samples: (column names, per column a list of bytes buffers of little-endian
+/// f64, one per chunk). A worker thread reads and parses while this thread turns each chunk
+/// into bytes (one copy, overlapped with the parsing); Python joins the chunks without another
+/// copy. With `shunt_ohms`, voltage traces become current.
 #[pyfunction]
 #[pyo3(signature = (path, flags, shunt_ohms=None))]
 fn read<'py>(
@@ -99,34 +101,72 @@ fn read<'py>(
     path: String,
     flags: Vec<String>,
     shunt_ohms: Option<f64>,
-) -> PyResult<(Vec<String>, Vec<Bound<'py, PyBytes>>)> {
+) -> PyResult<(Vec<String>, Vec<Vec<Bound<'py, PyBytes>>>)> {
     let s = settings(&flags)?;
-    let (names, cols) = off_thread(py, move || read_columns(&path, &s, shunt_ohms))?;
-    // One copy, from the reader's own chunks into the bytes Python keeps.
-    let bufs = cols
-        .iter()
-        .map(|segments| {
-            let n: usize = segments.iter().map(Vec::len).sum();
-            PyBytes::new_with(py, n * 8, |b| {
-                let mut out = b.chunks_exact_mut(8);
-                for (dst, v) in out.by_ref().zip(segments.iter().flatten()) {
-                    dst.copy_from_slice(&v.to_le_bytes());
+    let (names_tx, names_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Vec<f64>>>(4);
+    let worker = std::thread::spawn(move || -> Result<(), Error> {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_columns(&path, &s, shunt_ohms, &names_tx, &tx)
+        }));
+        r.unwrap_or_else(|_| Err(Error::usage("internal error: the reader panicked")))
+    });
+    let mut names: Option<Vec<String>> = None;
+    let mut cols: Vec<Vec<Bound<'py, PyBytes>>> = Vec::new();
+    let mut rx = rx;
+    loop {
+        let (got, back) = py.detach(move || {
+            let got = rx.recv_timeout(Duration::from_millis(50));
+            (got, rx)
+        });
+        rx = back;
+        match got {
+            Ok(chunk) => {
+                if names.is_none() {
+                    names = names_rx.try_recv().ok();
+                    cols = vec![Vec::new(); chunk.len()];
                 }
-                Ok(())
-            })
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    Ok((names, bufs))
+                for (c, v) in cols.iter_mut().zip(&chunk) {
+                    c.push(PyBytes::new_with(py, v.len() * 8, |b| {
+                        for (dst, x) in b.chunks_exact_mut(8).zip(v) {
+                            dst.copy_from_slice(&x.to_le_bytes());
+                        }
+                        Ok(())
+                    })?);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    match worker.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(to_py(e)),
+        Err(_) => {
+            return Err(PyRuntimeError::new_err(
+                "internal error: the reader panicked",
+            ))
+        }
+    }
+    let names = match names {
+        Some(n) => n,
+        None => names_rx.try_recv().unwrap_or_default(),
+    };
+    if cols.is_empty() {
+        cols = vec![Vec::new(); names.len()];
+    }
+    Ok((names, cols))
 }
 
-/// Column names, and each column as the reader's chunks (kept as they came, never regrown).
-type Columns = (Vec<String>, Vec<Vec<Vec<f64>>>);
-
+/// Stream a file's columns to `tx`, chunk by chunk: time, value, then digital channels; their
+/// names first to `names`.
 fn read_columns(
     path: &str,
     s: &shuntscope::settings::Settings,
     shunt_ohms: Option<f64>,
-) -> Result<Columns, Error> {
+    names_tx: &mpsc::Sender<Vec<String>>,
+    tx: &mpsc::SyncSender<Vec<Vec<f64>>>,
+) -> Result<(), Error> {
     use shuntscope::trace::{Chunk, Quantity};
     let mut io = s.ingest.clone();
     io.read_digital = true;
@@ -151,7 +191,7 @@ fn read_columns(
     };
     let mut names = vec!["time_s".to_string(), value.to_string()];
     names.extend(digital.iter().cloned());
-    let mut cols: Vec<Vec<Vec<f64>>> = vec![Vec::new(); names.len()];
+    let _ = names_tx.send(names);
     let mut reader = source.reader()?;
     let mut chunk = Chunk::default();
     let nd = digital.len();
@@ -159,13 +199,18 @@ fn read_columns(
         if let Some(c) = &cal {
             c.to_ma(q, &mut chunk.value);
         }
-        cols[0].push(std::mem::take(&mut chunk.time_s));
-        cols[1].push(std::mem::take(&mut chunk.value));
+        let mut cols = vec![
+            std::mem::take(&mut chunk.time_s),
+            std::mem::take(&mut chunk.value),
+        ];
         for d in 0..nd {
-            cols[2 + d].push(chunk.digital.iter().skip(d).step_by(nd).copied().collect());
+            cols.push(chunk.digital.iter().skip(d).step_by(nd).copied().collect());
+        }
+        if tx.send(cols).is_err() {
+            break;
         }
     }
-    Ok((names, cols))
+    Ok(())
 }
 
 /// Run a command of the command line (`["batch", "runs/", "--out", "r/"]`): its exit code.
