@@ -90,6 +90,9 @@ fn analyze(py: Python<'_>, path: String, flags: Vec<String>) -> PyResult<String>
     })
 }
 
+/// One column's chunks as bytes buffers.
+type Buffers<'py> = Vec<Bound<'py, PyBytes>>;
+
 /// Read a trace's samples: (column names, per column a list of bytes buffers of little-endian
 /// f64, one per chunk). A worker thread reads and parses while this thread turns each chunk
 /// into bytes (one copy, overlapped with the parsing); Python joins the chunks without another
@@ -101,7 +104,7 @@ fn read<'py>(
     path: String,
     flags: Vec<String>,
     shunt_ohms: Option<f64>,
-) -> PyResult<(Vec<String>, Vec<Vec<Bound<'py, PyBytes>>>)> {
+) -> PyResult<(Vec<String>, Vec<Buffers<'py>>)> {
     let s = settings(&flags)?;
     let (names_tx, names_rx) = mpsc::channel();
     let (tx, rx) = mpsc::sync_channel::<Vec<Vec<f64>>>(4);
@@ -112,7 +115,7 @@ fn read<'py>(
         r.unwrap_or_else(|_| Err(Error::usage("internal error: the reader panicked")))
     });
     let mut names: Option<Vec<String>> = None;
-    let mut cols: Vec<Vec<Bound<'py, PyBytes>>> = Vec::new();
+    let mut cols: Vec<Buffers<'py>> = Vec::new();
     let mut rx = rx;
     loop {
         let (got, back) = py.detach(move || {
