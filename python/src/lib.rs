@@ -37,6 +37,14 @@ fn to_py(e: Error) -> PyErr {
     }
 }
 
+/// Wait up to 50 ms for the next message with the GIL released; the receiver moves into the
+/// released section and is handed back.
+type Waited<T> = (Result<T, mpsc::RecvTimeoutError>, mpsc::Receiver<T>);
+
+fn wait<T: Send>(py: Python<'_>, rx: mpsc::Receiver<T>) -> Waited<T> {
+    py.detach(move || (rx.recv_timeout(Duration::from_millis(50)), rx))
+}
+
 /// Run `f` on its own thread with the GIL released; poll for signals every 50 ms so that
 /// Ctrl-C raises KeyboardInterrupt at once (the thread then finishes on its own, its result
 /// dropped).
@@ -51,10 +59,7 @@ fn off_thread<T: Send + 'static>(
     });
     let mut rx = rx;
     loop {
-        let (got, back) = py.detach(move || {
-            let got = rx.recv_timeout(Duration::from_millis(50));
-            (got, rx)
-        });
+        let (got, back) = wait(py, rx);
         rx = back;
         match got {
             Ok(Ok(r)) => return r.map_err(to_py),
@@ -118,10 +123,7 @@ fn read<'py>(
     let mut cols: Vec<Buffers<'py>> = Vec::new();
     let mut rx = rx;
     loop {
-        let (got, back) = py.detach(move || {
-            let got = rx.recv_timeout(Duration::from_millis(50));
-            (got, rx)
-        });
+        let (got, back) = wait(py, rx);
         rx = back;
         match got {
             Ok(chunk) => {

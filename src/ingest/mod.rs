@@ -394,6 +394,14 @@ pub const FORMATS: &[Format] = &[
 ];
 
 /// A file with its detected layout; open it as often as the analysis needs passes.
+/// The `--marker-col` column among `columns`, if one was asked for.
+pub fn marker_index(columns: &[String], opts: &IngestOptions) -> Result<Option<usize>> {
+    opts.marker_col
+        .as_ref()
+        .map(|m| find_column(columns, m, "marker column"))
+        .transpose()
+}
+
 /// A short reason for an I/O error, without Rust's "(os error N)" noise.
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

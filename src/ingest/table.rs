@@ -363,10 +363,7 @@ pub fn table_layout(
         window_index: None,
         units: units.clone(),
         default_supply: None,
-        marker_index: match &opts.marker_col {
-            Some(m) => Some(find_column(&names, m, "marker column")?),
-            None => None,
-        },
+        marker_index: super::marker_index(&names, opts)?,
     })
 }
 

@@ -193,10 +193,7 @@ fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) 
         assumptions,
         scaling: ch.scaling,
         reorder: false,
-        marker_index: match &opts.marker_col {
-            Some(m) => Some(find_column(&ch.names, m, "marker column")?),
-            None => None,
-        },
+        marker_index: super::marker_index(&ch.names, opts)?,
         time_is_datetime: false,
         digital,
         value_minus: None,
