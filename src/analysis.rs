@@ -352,6 +352,8 @@ fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
     };
     if survey.samples < 2 {
         survey = Survey::default();
+        // Pass 2 reads the file again: a session file's inflated samples are kept for it.
+        source.will_reread();
         let pass = for_each_chunk(source, &cal, |c| survey.push(&c.time_s, &c.value))?;
         check_rows(source, &pass)?;
     }

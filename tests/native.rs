@@ -489,3 +489,108 @@ fn a_units_row_repeating_volt_is_never_an_error() {
         "{err}"
     );
 }
+
+/// A PPK2 session of `n` samples at 100 kS/s, deflated: 2000 µA idle, 32000 µA for 500 samples
+/// from sample 50 000 of every 100 000, D0 high over the same samples.
+fn large_ppk2(path: &std::path::Path, n: usize) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut z = zip::ZipWriter::new(std::io::BufWriter::new(f));
+    let o = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    z.start_file("metadata.json", o).unwrap();
+    let meta =
+        br#"{"metadata": {"samplesPerSecond": 100000, "startSystemTime": 0}, "formatVersion": 2}"#;
+    std::io::Write::write_all(&mut z, meta).unwrap();
+    z.start_file("session.raw", o).unwrap();
+    let mut block = Vec::with_capacity(6 * 100_000);
+    for start in (0..n).step_by(100_000) {
+        block.clear();
+        for k in start..(start + 100_000).min(n) {
+            let on = (50_000..50_500).contains(&(k % 100_000));
+            let i: f32 = if on { 32000.0 } else { 2000.0 };
+            block.extend_from_slice(&i.to_le_bytes());
+            block.extend_from_slice(&(on as u16).to_le_bytes());
+        }
+        std::io::Write::write_all(&mut z, &block).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+/// A session larger than the read-ahead and copy thresholds: inflated on its own thread in
+/// pass 1, read from the inflated copy in pass 2. Each burst is a 30 mA step 500 samples long
+/// with one-sample edges: 30 mA × 500 × 0.01 ms = 150 mA·ms exactly under the trapezoid rule.
+#[test]
+fn a_large_session_is_inflated_once_and_read_exactly() {
+    let dir = TempDir::new();
+    let p = dir.path("large.ppk2");
+    let n = 3_000_000;
+    large_ppk2(&p, n);
+    let a = analyze_json(
+        &p,
+        &[
+            "--baseline-ma",
+            "2",
+            "--threshold-ma",
+            "5",
+            "--marker-col",
+            "D0",
+        ],
+    );
+    let bursts = a["bursts"].as_array().unwrap();
+    assert_eq!(bursts.len(), 30);
+    for (k, b) in bursts.iter().enumerate() {
+        let q = f(&b["excess_charge_ma_ms"]);
+        assert!((q - 150.0).abs() < 1e-9, "burst {k}: {q}");
+        let t = f(&b["start_s"]);
+        assert!((t - (0.5 + k as f64)).abs() < 2e-5, "burst {k} at {t}");
+    }
+    assert_eq!(a["attribution"]["events"].as_array().unwrap().len(), 30);
+    let total_ma_ms = f(&a["totals"]["charge_ma_ms"]);
+    let expect = 2.0 * (n - 1) as f64 * 0.01 + 30.0 * 150.0;
+    assert!(
+        (total_ma_ms - expect).abs() < 1e-6 * expect,
+        "{total_ma_ms} vs {expect}"
+    );
+
+    // Through the library: the second read comes from the copy and gives the same samples.
+    use shuntscope::ingest::source::Source;
+    let s = Source::open(p.to_str().unwrap(), &Default::default()).unwrap();
+    s.will_reread();
+    let read = |s: &Source| {
+        let mut r = s.reader().unwrap();
+        let mut c = shuntscope::trace::Chunk::default();
+        let (mut count, mut sum) = (0u64, 0.0f64);
+        while r.next_chunk(&mut c).unwrap() {
+            count += c.value.len() as u64;
+            sum += c
+                .value
+                .iter()
+                .zip(&c.time_s)
+                .map(|(v, t)| v * t)
+                .sum::<f64>();
+        }
+        (count, sum)
+    };
+    let first = read(&s);
+    let session = s.session.as_ref().unwrap();
+    assert_eq!(session.inflated_copies(), 1);
+    assert_eq!(read(&s), first);
+    assert_eq!(first.0, n as u64);
+
+    // A damaged stream in a large member: one line, exit 2, whichever thread finds it.
+    let mut bytes = std::fs::read(&p).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    let bad = dir.write("damaged.ppk2", &bytes);
+    let out = run(&["analyze", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("session.raw") && err.contains("damaged"),
+        "{err}"
+    );
+}

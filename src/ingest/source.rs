@@ -185,6 +185,14 @@ impl Source {
         })
     }
 
+    /// The file will be read whole more than once: a session file keeps its inflated samples
+    /// from the next pass on (disk: their uncompressed size; see [`native::zipped::Spool`]).
+    pub fn will_reread(&self) {
+        if let Some(s) = &self.session {
+            s.keep_inflated();
+        }
+    }
+
     /// A reader over a window of the file (see [`reader::SampleReader::open_window`]); session
     /// files have none (their data is compressed or chunked): an error.
     pub fn window(&self, offset: u64, len: u64) -> Result<reader::SampleReader> {

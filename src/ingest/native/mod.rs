@@ -89,6 +89,26 @@ impl Session {
         layout(self.format(), file, opts, ch)
     }
 
+    /// Keep inflated copies of large compressed members from the next whole read on, so that a
+    /// later pass reads them without inflating again (see [`zipped::Spool`]). JLS files are not
+    /// compressed: nothing to keep.
+    pub fn keep_inflated(&self) {
+        match self {
+            Session::Ppk2(s) => s.spool.keep(),
+            Session::Sigrok(s) => s.spool.keep(),
+            Session::Jls(_) => {}
+        }
+    }
+
+    /// Inflated copies kept so far (see [`Session::keep_inflated`]).
+    pub fn inflated_copies(&self) -> usize {
+        match self {
+            Session::Ppk2(s) => s.spool.copies(),
+            Session::Sigrok(s) => s.spool.copies(),
+            Session::Jls(_) => 0,
+        }
+    }
+
     /// A reader of the samples the layout asks for.
     pub fn reader(&self, file: &str, data: &Path, layout: &Layout) -> Result<NativeReader> {
         let emit = Emit::new(layout);

@@ -3,7 +3,7 @@
 //! `session.raw`, 6 bytes a sample: a little-endian f32 current in µA, then a little-endian u16
 //! of the digital channels, D0 in bit 0. `session.raw` is inflated as it is read, block by block.
 
-use super::zipped::{self, Chain, Member};
+use super::zipped::{self, Chain, Member, Spool};
 use super::{Channels, Emit, BLOCK_SAMPLES};
 use crate::error::{Error, Result};
 use crate::trace::Chunk;
@@ -19,6 +19,8 @@ pub struct Ppk2Session {
     raw: Member,
     rate_hz: f64,
     format_version: i64,
+    /// Inflated copy of session.raw for a second pass.
+    pub spool: Spool,
 }
 
 impl Ppk2Session {
@@ -56,6 +58,7 @@ impl Ppk2Session {
             raw: raw.clone(),
             rate_hz,
             format_version,
+            spool: Spool::default(),
         })
     }
 
@@ -98,7 +101,7 @@ impl Ppk2Session {
     pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
         let needed = emit.needed(9);
         Ok(Reader {
-            input: Chain::new(file, data, vec![self.raw.clone()]),
+            input: Chain::new(file, data, vec![self.raw.clone()], &self.spool),
             file: file.to_string(),
             buf: vec![0; BLOCK_SAMPLES * SAMPLE_BYTES],
             cols: vec![Vec::new(); 9],

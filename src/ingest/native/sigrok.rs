@@ -5,7 +5,7 @@
 //! `analog-1-N-2`, ... (little-endian f32, in the channel's unit). Chunks are numbered from 1
 //! and concatenate in numeric order; each channel streams from its own chunks.
 
-use super::zipped::{self, Chain, Member};
+use super::zipped::{self, Chain, Member, Spool};
 use super::{Channels, Emit, BLOCK_SAMPLES};
 use crate::error::{Error, Result};
 use crate::trace::Chunk;
@@ -23,6 +23,8 @@ pub struct SigrokSession {
     probes: Vec<(String, usize)>,
     logic: Vec<Member>,
     unitsize: usize,
+    /// Inflated copies of large chunks for a second pass.
+    pub spool: Spool,
 }
 
 /// `8 MHz`, `500 kHz`, `100 Hz`, `1000000`: a rate in Hz.
@@ -131,6 +133,7 @@ impl SigrokSession {
             probes,
             logic,
             unitsize,
+            spool: Spool::default(),
         })
     }
 
@@ -171,7 +174,9 @@ impl SigrokSession {
         let na = self.analog.len();
         let needed = emit.needed(na + self.probes.len());
         let streams = (0..na)
-            .map(|j| needed[j].then(|| Chain::new(file, data, self.analog[j].1.clone())))
+            .map(|j| {
+                needed[j].then(|| Chain::new(file, data, self.analog[j].1.clone(), &self.spool))
+            })
             .collect();
         let bits: Vec<(usize, usize)> = self
             .probes
@@ -180,7 +185,8 @@ impl SigrokSession {
             .filter(|(k, _)| needed[na + k])
             .map(|(k, (_, bit))| (na + k, *bit))
             .collect();
-        let logic = (!bits.is_empty()).then(|| Chain::new(file, data, self.logic.clone()));
+        let logic =
+            (!bits.is_empty()).then(|| Chain::new(file, data, self.logic.clone(), &self.spool));
         Ok(Reader {
             file: file.to_string(),
             names: self.analog.iter().map(|(n, _)| n.clone()).collect(),
