@@ -594,3 +594,22 @@ fn a_large_session_is_inflated_once_and_read_exactly() {
         "{err}"
     );
 }
+
+/// JLS checks each chunk's header and payload with CRC-32C: one flipped bit in a sample is an
+/// error naming the chunk, not a wrong number.
+#[test]
+fn a_damaged_jls_file_is_an_error_not_wrong_numbers() {
+    let src = fixture("native/joulescope_generated-by-pyjls-0.17_current-voltage.jls");
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = TempDir::new();
+    for (name, at) in [("payload.jls", bytes.len() / 2), ("header.jls", 32 + 20)] {
+        let mut b = bytes.clone();
+        b[at] ^= 0x04;
+        let p = dir.write(name, &b);
+        let out = run(&["analyze", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("CRC-32C") && err.contains("damaged"), "{err}");
+    }
+}
