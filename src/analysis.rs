@@ -190,6 +190,17 @@ impl Analysis {
     }
 }
 
+/// A time stamp in s with as many decimals as the sample interval needs (`0.103`, not
+/// `0.10300000000000001`).
+fn time_at(t_s: f64, interval_s: f64) -> String {
+    let decimals = if interval_s > 0.0 && interval_s.is_finite() {
+        (-interval_s.log10()).ceil().clamp(0.0, 12.0) as usize
+    } else {
+        6
+    };
+    format!("{t_s:.decimals$}")
+}
+
 /// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
 pub fn stream_file(path: &str, s: &Settings, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
     let source = Source::open(path, &s.ingest)?;
@@ -609,10 +620,17 @@ pub fn analyze_file_with(
     if pass.empty_cells > 0 {
         warnings.push(Warning::new(
             WarningCode::EmptyCells,
-            format!(
-                "{} rows with an empty value cell skipped as missing samples, the first on line {}",
-                pass.empty_cells, pass.first_empty_line
-            ),
+            if source.session.is_some() {
+                format!(
+                    "{} samples without a value (NaN) skipped as missing, the first is sample {} (counted from 0)",
+                    pass.empty_cells, pass.first_empty_line
+                )
+            } else {
+                format!(
+                    "{} rows with an empty value cell skipped as missing samples, the first on line {}",
+                    pass.empty_cells, pass.first_empty_line
+                )
+            },
         ));
     }
     Ok(Analysis {
@@ -809,8 +827,8 @@ fn diagnose(
                 det.gaps.len(),
                 fmt_duration(interval_s),
                 fmt_duration(total),
-                g.start_s,
-                g.end_s
+                time_at(g.start_s, interval_s),
+                time_at(g.end_s, interval_s)
             ),
             burst: None,
         });
