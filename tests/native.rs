@@ -613,3 +613,56 @@ fn a_damaged_jls_file_is_an_error_not_wrong_numbers() {
         assert!(err.contains("CRC-32C") && err.contains("damaged"), "{err}");
     }
 }
+
+/// NaN samples in a session (a PPK2 app's dropped samples, Joulescope's missing data) are
+/// skipped as a gap in time, never integrated, and the warning names the sample, not a line.
+#[test]
+fn nan_samples_in_a_session_are_a_named_gap() {
+    let dir = TempDir::new();
+    let p = dir.path("nan.ppk2");
+    {
+        let f = std::fs::File::create(&p).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("metadata.json", o).unwrap();
+        let meta = br#"{"metadata": {"samplesPerSecond": 1000}, "formatVersion": 2}"#;
+        std::io::Write::write_all(&mut z, meta).unwrap();
+        z.start_file("session.raw", o).unwrap();
+        let mut raw = Vec::new();
+        for k in 0..5000u32 {
+            let i = if (100..103).contains(&k) {
+                f32::NAN
+            } else {
+                2000.0
+            };
+            raw.extend_from_slice(&i.to_le_bytes());
+            raw.extend_from_slice(&0u16.to_le_bytes());
+        }
+        std::io::Write::write_all(&mut z, &raw).unwrap();
+        z.finish().unwrap();
+    }
+    let a = analyze_json(&p, &["--baseline-ma", "2", "--threshold-ma", "1"]);
+    assert_eq!(a["samples"], 4997);
+    let warnings: Vec<&str> = a["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("3 samples without a value (NaN)") && w.contains("sample 100")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("from 0.099 s to 0.103 s")),
+        "{warnings:?}"
+    );
+    // 2 mA over 4.999 s less the 4 ms gap: the trapezoid never bridges it.
+    let q = f(&a["totals"]["charge_ma_ms"]);
+    assert!((q - 2.0 * (4999.0 - 4.0)).abs() < 1e-6, "{q}");
+}

@@ -98,24 +98,29 @@ fn check_crc(file: &str, bytes: &[u8], stored: &[u8], what: impl Fn() -> String)
     Ok(())
 }
 
-/// The payload of the chunk at byte `at` whose header is `h` (read with its padding and
-/// CRC, and checked); the reader ends after the chunk.
-fn read_payload(r: &mut impl Read, h: &ChunkHeader, file: &str, at: u64) -> Result<Vec<u8>> {
+/// Read the body of the chunk at byte `at` whose header is `h` into `buf` (payload, padding
+/// and CRC; checked); the payload is `buf[..h.payload]`. The reader ends after the chunk.
+fn read_payload(
+    r: &mut impl Read,
+    h: &ChunkHeader,
+    file: &str,
+    at: u64,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
     let len = body_len(h.payload) as usize;
-    let mut p = vec![0u8; len];
-    r.read_exact(&mut p).map_err(|_| {
+    buf.resize(len, 0);
+    r.read_exact(buf).map_err(|_| {
         Error::input(
             file,
             format!("the JLS file is cut in the chunk at byte {at}"),
         )
     })?;
     if len > 0 {
-        check_crc(file, &p[..h.payload as usize], &p[len - 4..], || {
+        check_crc(file, &buf[..h.payload as usize], &buf[len - 4..], || {
             format!("the payload of the JLS chunk at byte {at}")
         })?;
     }
-    p.truncate(h.payload as usize);
-    Ok(p)
+    Ok(())
 }
 
 /// Bytes after a chunk's header: the payload, its padding and the CRC (none for an empty one).
@@ -171,7 +176,9 @@ impl JlsSession {
                 )));
             }
             if h.tag == TAG_SIGNAL_DEF && h.payload >= 36 {
-                let p = read_payload(&mut r, &h, file, pos)?;
+                let mut p = Vec::new();
+                read_payload(&mut r, &h, file, pos, &mut p)?;
+                p.truncate(h.payload as usize);
                 if let Some(s) = signal(&p, h.meta & 0xff) {
                     signals.push(s);
                 }
@@ -263,6 +270,7 @@ impl JlsSession {
                 pending: Vec::new(),
                 pending_first: 0,
                 done: false,
+                buf: Vec::new(),
             });
         }
         Ok(Reader {
@@ -317,6 +325,8 @@ struct Cursor {
     pending: Vec<f64>,
     pending_first: u64,
     done: bool,
+    /// The current chunk's body (reused).
+    buf: Vec<u8>,
 }
 
 impl Cursor {
@@ -341,7 +351,8 @@ impl Cursor {
                     .map_err(|_| bad(format!("the JLS file is cut in the chunk at byte {at}")))?;
                 continue;
             }
-            let p = read_payload(&mut self.r, &h, file, at)?;
+            read_payload(&mut self.r, &h, file, at, &mut self.buf)?;
+            let p = &self.buf[..h.payload as usize];
             let first = i64::from_le_bytes(p[0..8].try_into().unwrap_or([0; 8]));
             let count = u32::from_le_bytes([p[8], p[9], p[10], p[11]]) as usize;
             let bits = u16::from_le_bytes([p[12], p[13]]) as usize;
@@ -366,9 +377,10 @@ impl Cursor {
             }
             let data = &p[16..16 + count * b];
             if b == 4 {
-                let mut v = Vec::new();
-                super::f32s(data, 4, &mut v);
-                self.pending.extend(v);
+                self.pending.extend(
+                    data.chunks_exact(4)
+                        .map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]]) as f64),
+                );
             } else {
                 self.pending.extend(
                     data.chunks_exact(8)

@@ -294,6 +294,10 @@ impl Emit {
     /// Append `count` samples from decoded channels (`cols[j]`, filled where needed), the
     /// first at sample index `first`. Samples whose value is NaN are skipped (a gap in time).
     pub fn emit(&mut self, cols: &[Vec<f64>], count: usize, first: u64, chunk: &mut Chunk) {
+        if !self.has_nan(cols, count) {
+            self.emit_all(cols, count, first, chunk);
+            return;
+        }
         let v = &cols[self.value];
         for k in 0..count {
             let mut x = v[k];
@@ -325,6 +329,56 @@ impl Emit {
             }
             self.rows += 1;
         }
+    }
+}
+
+impl Emit {
+    /// Does a value among the first `count` samples come out NaN?
+    fn has_nan(&self, cols: &[Vec<f64>], count: usize) -> bool {
+        let v = &cols[self.value][..count];
+        match self.minus {
+            None => v.iter().any(|x| x.is_nan()),
+            Some(m) => v
+                .iter()
+                .zip(&cols[m][..count])
+                .any(|(a, b)| (a - b).is_nan()),
+        }
+    }
+
+    /// [`Emit::emit`] for a block without NaN values: column by column (the compiler
+    /// vectorises these loops; ~1 ns a sample for time and value).
+    fn emit_all(&mut self, cols: &[Vec<f64>], count: usize, first: u64, chunk: &mut Chunk) {
+        let (start_s, interval_s) = (self.start_s, self.interval_s);
+        chunk
+            .time_s
+            .extend((0..count as u64).map(|k| start_s + (first + k) as f64 * interval_s));
+        let (scale, offset) = (self.scale, self.offset);
+        let v = &cols[self.value][..count];
+        match self.minus {
+            None => chunk.value.extend(v.iter().map(|x| x * scale + offset)),
+            Some(m) => chunk.value.extend(
+                v.iter()
+                    .zip(&cols[m][..count])
+                    .map(|(a, b)| (a - b) * scale + offset),
+            ),
+        }
+        if let Some((s, scale)) = self.supply {
+            chunk
+                .supply
+                .extend(cols[s][..count].iter().map(|x| x * scale));
+        }
+        if let Some(m) = self.marker {
+            chunk.marker.extend_from_slice(&cols[m][..count]);
+        }
+        if let Some(w) = self.window {
+            chunk.window.extend_from_slice(&cols[w][..count]);
+        }
+        // Digital channels interleave, sample by sample.
+        if !self.digital.is_empty() {
+            let digital: Vec<&[f64]> = self.digital.iter().map(|&d| &cols[d][..count]).collect();
+            (0..count).for_each(|k| chunk.digital.extend(digital.iter().map(|c| c[k])));
+        }
+        self.rows += count as u64;
     }
 }
 
