@@ -118,6 +118,18 @@ if [ -n "${NATIVE:-}" ]; then
     -v r="$rows" -v tr="$trace_rows" 'BEGIN {
     printf "ppk2: analyze %.1f ns a sample, inspect (one pass: inflate) %.1f ns a sample; analyze of the CSV trace: %.1f ns a sample (one core: %.1f)\n",
       t / r * 1e9, i / r * 1e9, a / tr * 1e9, o / tr * 1e9 }'
+  # A Joulescope JLS file of 50 M samples (current and voltage, 414 MB; JLS_SAMPLES=N), made
+  # with pyjls: not compressed, so read at the speed of its chunks.
+  nj=${JLS_SAMPLES:-50000000}
+  jls="$dir/recording-$nj.jls"
+  "$venv_py" -c "import pyjls" 2> /dev/null || "$dir/venv/bin/pip" install -q -r benches/requirements.txt
+  [ -s "$jls" ] || { echo "generating $jls ($nj samples)..."; "$venv_py" benches/jls.py "$jls" "$nj"; }
+  cat "$jls" > /dev/null
+  bytes=$(stat -L -c %s "$jls") rows=$nj
+  measure jls_analyze "$bin" analyze "$jls" -q -f json
+  measure jls_inspect "$bin" inspect "$jls" -f json
+  awk -v t="$t_jls_analyze" -v i="$t_jls_inspect" -v r="$rows" 'BEGIN {
+    printf "jls: analyze %.1f ns a sample, inspect %.1f ns a sample\n", t / r * 1e9, i / r * 1e9 }'
   bytes=$trace_bytes rows=$trace_rows
 fi
 py=""
