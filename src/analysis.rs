@@ -365,7 +365,13 @@ fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
         survey = Survey::default();
         // Pass 2 reads the file again: a session file's inflated samples are kept for it.
         source.will_reread();
-        let pass = for_each_chunk(source, &cal, |c| survey.push(&c.time_s, &c.value))?;
+        // A session file decodes only the value's channels for the survey (a text table's
+        // rows are parsed alike either way, and its row count must not change).
+        let values = match source.session {
+            Some(_) => source.values_only(),
+            None => source.clone(),
+        };
+        let pass = for_each_chunk(&values, &cal, |c| survey.push(&c.time_s, &c.value))?;
         check_rows(source, &pass)?;
     }
     Ok(survey)

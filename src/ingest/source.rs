@@ -185,6 +185,18 @@ impl Source {
         })
     }
 
+    /// The same source read for its values only: no supply, marker, window or digital
+    /// channels (a session file then decodes only the value's channels: the survey's reader).
+    pub fn values_only(&self) -> Source {
+        let mut s = self.clone();
+        let l = &mut s.layout;
+        l.supply = None;
+        l.marker_index = None;
+        l.window_index = None;
+        l.digital.clear();
+        s
+    }
+
     /// The file will be read whole more than once: a session file keeps its inflated samples
     /// from the next pass on (disk: their uncompressed size; see [`native::zipped::Spool`]).
     pub fn will_reread(&self) {
