@@ -356,8 +356,14 @@ pub fn analyze_file(path: &str, settings: &Settings) -> Result<Analysis> {
 fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
     let cal = settings.calibration;
     let size = source.size();
+    // A session file decodes only the value's channels for the survey (a text table's rows
+    // are parsed alike either way, and its row count must not change).
+    let values = match source.session {
+        Some(_) => source.values_only(),
+        None => source.clone(),
+    };
     let mut survey = if size > settings.detect.survey_full_bytes {
-        survey_windows(source, &cal, size)
+        survey_windows(&values, &cal, size)
     } else {
         Survey::default()
     };
@@ -365,12 +371,6 @@ fn survey(source: &Source, settings: &Settings) -> Result<Survey> {
         survey = Survey::default();
         // Pass 2 reads the file again: a session file's inflated samples are kept for it.
         source.will_reread();
-        // A session file decodes only the value's channels for the survey (a text table's
-        // rows are parsed alike either way, and its row count must not change).
-        let values = match source.session {
-            Some(_) => source.values_only(),
-            None => source.clone(),
-        };
         let pass = for_each_chunk(&values, &cal, |c| survey.push(&c.time_s, &c.value))?;
         check_rows(source, &pass)?;
     }

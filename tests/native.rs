@@ -666,3 +666,49 @@ fn nan_samples_in_a_session_are_a_named_gap() {
     let q = f(&a["totals"]["charge_ma_ms"]);
     assert!((q - 2.0 * (4999.0 - 4.0)).abs() < 1e-6, "{q}");
 }
+
+/// A JLS file read from anywhere (a survey's windows): the first chunk header after a byte
+/// offset is found by its CRC-32C, and the samples from there are those of a whole read.
+#[test]
+fn a_jls_file_is_read_from_anywhere_exactly() {
+    use shuntscope::ingest::source::Source;
+    use shuntscope::trace::Chunk;
+    let p = fixture("native/joulescope_generated-by-pyjls-0.17_current-voltage.jls");
+    let size = std::fs::metadata(&p).unwrap().len();
+    let s = Source::open(p.to_str().unwrap(), &Default::default()).unwrap();
+    let (mut all_t, mut all_v) = (Vec::new(), Vec::new());
+    let mut r = s.reader().unwrap();
+    let mut c = Chunk::default();
+    while r.next_chunk(&mut c).unwrap() {
+        all_t.extend_from_slice(&c.time_s);
+        all_v.extend_from_slice(&c.value);
+    }
+    let dt = all_t[1] - all_t[0];
+    let mut last_first = None;
+    for offset in [0, 1000, size / 3, size / 2, 2 * size / 3 + 5] {
+        let mut w = s.window(offset, 1 << 20).unwrap();
+        assert!(w.next_chunk(&mut c).unwrap(), "offset {offset}");
+        let k = (c.time_s[0] / dt).round() as usize;
+        assert!(
+            last_first.is_none_or(|l| k >= l),
+            "offset {offset}: sample {k}"
+        );
+        last_first = Some(k);
+        for j in 0..c.time_s.len() {
+            assert_eq!(
+                c.time_s[j],
+                all_t[k + j],
+                "offset {offset}, sample {}",
+                k + j
+            );
+            assert_eq!(
+                c.value[j],
+                all_v[k + j],
+                "offset {offset}, sample {}",
+                k + j
+            );
+        }
+    }
+    // Past the last chunk: no window, an error (the survey then reads the file whole).
+    assert!(s.window(size + 8, 1 << 20).is_err());
+}

@@ -205,20 +205,27 @@ impl Source {
         }
     }
 
-    /// A reader over a window of the file (see [`reader::SampleReader::open_window`]); session
-    /// files have none (their data is compressed or chunked): an error.
-    pub fn window(&self, offset: u64, len: u64) -> Result<reader::SampleReader> {
-        if self.session.is_some() {
-            return Err(Error::input(&self.path, "a session file is read whole"));
+    /// A reader over a window of the file from about byte `offset` (see
+    /// [`reader::SampleReader::open_window`]; a JLS file from the first chunk after `offset`).
+    /// Compressed session files have none: an error.
+    pub fn window(&self, offset: u64, len: u64) -> Result<Reader> {
+        if let Some(s) = &self.session {
+            return match s.reader_near(&self.path, self.data.path(), &self.layout, offset)? {
+                Some(r) => Ok(Reader::Native(Box::new(r))),
+                None => Err(Error::input(
+                    &self.path,
+                    "a compressed session file is read whole",
+                )),
+            };
         }
-        reader::SampleReader::open_window(
+        Ok(Reader::Text(Box::new(reader::SampleReader::open_window(
             &self.path,
             self.data.path(),
             self.layout.clone(),
             self.read,
             offset,
             len,
-        )
+        )?)))
     }
 
     /// What the reader chose, for reports.
@@ -529,7 +536,7 @@ impl Reader {
     pub fn parts_per_block(&self) -> usize {
         match self {
             Reader::Text(r) => r.parts_per_block(),
-            Reader::Native(_) => 4,
+            Reader::Native(_) => 8,
         }
     }
 }

@@ -240,6 +240,19 @@ impl JlsSession {
     }
 
     pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
+        self.reader_at(file, data, emit, self.data_start)
+    }
+
+    /// A reader from the first chunk at or after byte `offset` (a survey's window), found on
+    /// the 8-byte grid chunks lie on by its header's CRC-32C. Cost: a read of at most
+    /// [`FIND_CHUNK_BYTES`].
+    pub fn reader_near(&self, file: &str, data: &Path, emit: Emit, offset: u64) -> Result<Reader> {
+        let start = find_chunk(file, data, offset.max(self.data_start))?;
+        self.reader_at(file, data, emit, start)
+    }
+
+    /// A reader whose cursors start at the chunk at byte `start`.
+    fn reader_at(&self, file: &str, data: &Path, emit: Emit, start: u64) -> Result<Reader> {
         let needed = emit.needed(self.signals.len());
         let rate = self.signals[emit.value].rate_hz;
         let mut cursors = Vec::new();
@@ -260,13 +273,13 @@ impl JlsSession {
                 )
             })?;
             let mut r = BufReader::with_capacity(1 << 20, f);
-            r.seek(SeekFrom::Start(self.data_start))
+            r.seek(SeekFrom::Start(start))
                 .map_err(|e| Error::input(file, format!("cannot seek: {e}")))?;
             cursors.push(Cursor {
                 column: j,
                 signal: s.clone(),
                 r,
-                pos: self.data_start,
+                pos: start,
                 pending: Vec::new(),
                 pending_first: 0,
                 done: false,
@@ -278,8 +291,50 @@ impl JlsSession {
             cursors,
             cols: vec![Vec::new(); self.signals.len()],
             emit,
+            align: start != self.data_start,
         })
     }
+}
+
+/// Bytes searched for a chunk header by [`JlsSession::reader_near`] (data chunks are tens of
+/// KiB; a window that finds none is left out of the survey).
+pub const FIND_CHUNK_BYTES: usize = 1 << 20;
+
+/// The offset of the first chunk header at or after byte `from`: a 32-byte block on the 8-byte
+/// grid whose first 28 bytes match the CRC-32C in its last 4 (a chance match: 1 in 2^32 a
+/// place, and the chunk's payload has a CRC of its own).
+fn find_chunk(file: &str, data: &Path, from: u64) -> Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let start = from.div_ceil(8) * 8;
+    let f = std::fs::File::open(data).map_err(|e| {
+        Error::input(
+            file,
+            format!("cannot open: {}", super::super::io_reason(&e)),
+        )
+    })?;
+    let mut buf = vec![0u8; FIND_CHUNK_BYTES + 32];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], start + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::input(file, format!("cannot read: {e}"))),
+        }
+    }
+    (0..n.saturating_sub(31))
+        .step_by(8)
+        .find(|&p| {
+            let h = &buf[p..p + 32];
+            crc32c::crc32c(&h[..28]) == u32::from_le_bytes([h[28], h[29], h[30], h[31]])
+        })
+        .map(|p| start + p as u64)
+        .ok_or_else(|| {
+            Error::input(
+                file,
+                format!("no JLS chunk within {FIND_CHUNK_BYTES} bytes of byte {start}"),
+            )
+        })
 }
 
 /// A signal definition's payload: source id u16, type u8, reserved u8, data type u32, sample
@@ -398,12 +453,18 @@ pub struct Reader {
     cursors: Vec<Cursor>,
     cols: Vec<Vec<f64>>,
     pub emit: Emit,
+    /// Started mid-file: the signals' cursors may start at different samples, and those ahead
+    /// wait for the others (from the start, a difference is an error).
+    align: bool,
 }
 
 impl Reader {
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
         for c in &mut self.cursors {
             c.fill(&self.file, BLOCK_SAMPLES)?;
+        }
+        if self.align {
+            self.align()?;
         }
         let Some(lead) = self.cursors.first() else {
             return Ok(false);
@@ -435,5 +496,33 @@ impl Reader {
         }
         self.emit.emit(&self.cols, count, first, chunk);
         Ok(true)
+    }
+
+    /// Drop the samples of cursors behind the one furthest on until all start at one sample (or
+    /// one has ended). Memory: a block a cursor.
+    fn align(&mut self) -> Result<()> {
+        loop {
+            let target = self.cursors.iter().map(|c| c.pending_first).max();
+            let Some(target) = target else {
+                return Ok(());
+            };
+            let mut aligned = true;
+            for c in &mut self.cursors {
+                if c.pending_first < target {
+                    aligned = false;
+                    let drop = ((target - c.pending_first) as usize).min(c.pending.len());
+                    c.pending.drain(..drop);
+                    c.pending_first += drop as u64;
+                    if c.pending.is_empty() && c.done {
+                        return Ok(());
+                    }
+                    c.fill(&self.file, BLOCK_SAMPLES)?;
+                }
+            }
+            if aligned {
+                self.align = false;
+                return Ok(());
+            }
+        }
     }
 }
