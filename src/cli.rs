@@ -170,6 +170,10 @@ pub struct BatchArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// Do not print the summary table and the lesson (the report folder has them): for scripts.
+    #[arg(long)]
+    pub no_summary: bool,
+
     #[command(flatten)]
     pub settings: SettingsArgs,
 }
@@ -339,6 +343,10 @@ pub struct MergeArgs {
     /// Replace the report folder if it exists.
     #[arg(long)]
     pub force: bool,
+
+    /// Do not print the summary table and the lesson.
+    #[arg(long)]
+    pub no_summary: bool,
 }
 
 #[derive(Args, Debug, Clone)]

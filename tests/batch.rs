@@ -251,6 +251,32 @@ fn shards_merge_into_the_whole() {
         dir.path("s3").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Report:"));
+    // --no-summary: the same folder, nothing on standard output (for scripts).
+    let quiet = dir.path("merged-quiet");
+    let o = run(&[
+        "merge",
+        "--no-summary",
+        "--out",
+        quiet.to_str().unwrap(),
+        dir.path("s1").to_str().unwrap(),
+        dir.path("s2").to_str().unwrap(),
+        dir.path("s3").to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string(quiet.join("summary.csv")).unwrap(),
+        std::fs::read_to_string(merged.join("summary.csv")).unwrap()
+    );
+    let o = batch(&[
+        seed.to_str().unwrap(),
+        "--out",
+        dir.path("quiet").to_str().unwrap(),
+        "-q",
+        "--no-summary",
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{o:?}");
+    assert!(dir.path("quiet").join("summary.csv").exists());
     assert_eq!(
         std::fs::read_to_string(whole.join("summary.csv")).unwrap(),
         std::fs::read_to_string(merged.join("summary.csv")).unwrap()

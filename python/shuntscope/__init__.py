@@ -179,7 +179,7 @@ def batch(
         paths = [paths]
     tmp = tempfile.TemporaryDirectory(prefix="shuntscope-")
     out = Path(tmp.name) / "report"
-    argv = ["batch", *map(str, paths), "--out", str(out), "-q", *_flags(settings)]
+    argv = ["batch", *map(str, paths), "--out", str(out), "-q", "--no-summary", *_flags(settings)]
     if jobs:
         argv += ["--jobs", str(jobs)]
     _native.run(argv)

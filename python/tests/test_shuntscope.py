@@ -60,8 +60,10 @@ def test_windows_frame(tmp_path):
     assert w["energy_mj"][0] == pytest.approx(3 * 15.03875, rel=1e-12)
 
 
-def test_batch_equals_the_cli_report(tmp_path):
+def test_batch_equals_the_cli_report(tmp_path, capfd):
     r = shuntscope.batch(SEED, jobs=2)
+    # The report is returned, not printed.
+    assert capfd.readouterr().out == ""
     out = tmp_path / "cli"
     done = run_cli("batch", str(SEED), "--out", str(out), "-q")
     assert done.returncode == 0, done.stderr

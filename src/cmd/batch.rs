@@ -102,7 +102,9 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
         }
     }
     write(&report, out)?;
-    print_summary(&report, &a.out);
+    if !a.no_summary {
+        print_summary(&report, &a.out);
+    }
     Ok(if report.failed > 0 { 1 } else { 0 })
 }
 
@@ -148,6 +150,8 @@ pub fn merge(a: &MergeArgs) -> Result<i32> {
         settings.ok_or_else(|| Error::usage("merge needs at least one report folder"))?;
     let report = build(settings, inputs, None, files);
     write(&report, out)?;
-    print_summary(&report, &a.out);
+    if !a.no_summary {
+        print_summary(&report, &a.out);
+    }
     Ok(if report.failed > 0 { 1 } else { 0 })
 }
