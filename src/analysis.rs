@@ -203,9 +203,13 @@ fn time_at(t_s: f64, interval_s: f64) -> String {
 
 /// Stream every sample of a file through `f`, in mA, chunk by chunk (one pass, no analysis).
 pub fn stream_file(path: &str, s: &Settings, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
-    let source = Source::open(path, &s.ingest)?;
+    stream_source(&Source::open(path, &s.ingest)?, s, f)
+}
+
+/// [`stream_file`] on an opened source.
+pub fn stream_source(source: &Source, s: &Settings, f: impl FnMut(&[f64], &[f64])) -> Result<()> {
     let mut f = f;
-    for_each_chunk(&source, &s.calibration, |c| f(&c.time_s, &c.value)).map(|_| ())
+    for_each_chunk(source, &s.calibration, |c| f(&c.time_s, &c.value)).map(|_| ())
 }
 
 /// Files larger than [`crate::settings::DetectSettings::survey_full_bytes`] are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
@@ -528,8 +532,19 @@ pub fn analyze_file_with(
 ) -> Result<Analysis> {
     settings.validate()?;
     let source = Source::open(path, &settings.ingest)?;
+    analyze_source(&source, settings, observe)
+}
+
+/// [`analyze_file_with`] on an opened source (which a later pass may read again: a session
+/// file's inflated copy lives as long as the source).
+pub fn analyze_source(
+    source: &Source,
+    settings: &Settings,
+    observe: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<Analysis> {
+    let path = source.path.as_str();
     let cal = settings.calibration;
-    let survey = survey(&source, settings)?;
+    let survey = survey(source, settings)?;
     // Implied time steps are known exactly (differences of computed time stamps are not).
     let interval_s = match source.layout.time {
         crate::ingest::TimeBase::Implied { interval_s, .. } => interval_s,
@@ -547,13 +562,13 @@ pub fn analyze_file_with(
     // Pass 2: detect and integrate; rising edges of the marker column start events; phase
     // windows are measured in the same pass.
     let mut det = Detector::new(params);
-    let mut windows = window_tracker(&source, settings, params.gap_s)?;
+    let mut windows = window_tracker(source, settings, params.gap_s)?;
     let measured = source.layout.supply.is_some();
     let mut power = Vec::new();
     let mut marker_edges_s = Vec::new();
     let mut marker_high = None::<bool>;
     let marker_threshold = settings.labels.marker_threshold;
-    let pass = for_each_chunk(&source, &cal, |c| {
+    let pass = for_each_chunk(source, &cal, |c| {
         det.push(&c.time_s, &c.value);
         observe(&c.time_s, &c.value);
         if let Some(w) = &mut windows {
@@ -574,7 +589,7 @@ pub fn analyze_file_with(
             marker_high = Some(high);
         }
     })?;
-    check_rows(&source, &pass)?;
+    check_rows(source, &pass)?;
     let det = det.finish();
 
     let supply_v = settings.detect.supply_v();
@@ -584,7 +599,7 @@ pub fn analyze_file_with(
     }
     let mut totals = totals(&det, &bursts, supply_v);
     if source.layout.supply.is_some() {
-        let e = measured_energy(&source, &cal, &bursts, params.baseline_ma, params.gap_s)?;
+        let e = measured_energy(source, &cal, &bursts, params.baseline_ma, params.gap_s)?;
         for (b, e) in bursts.iter_mut().zip(&e.bursts_mj) {
             b.energy_mj = *e;
         }

@@ -5,10 +5,11 @@
 //! Cost: the two streaming passes of the analysis, plus one more pass when a packet capture's
 //! exchanges are integrated on the samples or excerpts are asked for (both in the same pass).
 
-use crate::analysis::{analyze_file_with, stream_file, Analysis, Excerpt, Warning, WarningCode};
+use crate::analysis::{analyze_source, stream_source, Analysis, Excerpt, Warning, WarningCode};
 use crate::attribute::pcap::{attribute_pcap, events as pcap_events, integrate, PcapReport};
 use crate::attribute::{attribute, Attribution, LabelSource};
 use crate::error::Result;
+use crate::ingest::source::Source;
 use crate::plot::envelope::Envelope;
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,10 @@ pub fn run_file_with(
     settings: &Settings,
     observe: &mut dyn FnMut(&[f64], &[f64]),
 ) -> Result<Analysis> {
-    let mut a = analyze_file_with(path, settings, observe)?;
+    settings.validate()?;
+    // One source for every pass: a session file's inflated copy serves the last pass too.
+    let input = Source::open(path, &settings.ingest)?;
+    let mut a = analyze_source(&input, settings, observe)?;
     let mut pcap = match settings.pcap_options() {
         Some(o) => Some(attribute_pcap(&a.bursts, &o)?),
         None => None,
@@ -45,7 +49,7 @@ pub fn run_file_with(
     // again: the capture keeps its time-share split and there are no excerpts.
     let excerpts = excerpt_windows(&a.attribution, settings.excerpts);
     if a.file != "-" && (pcap.is_some() || !excerpts.is_empty()) {
-        a.excerpts = second_pass(&a, settings, pcap.as_mut(), &excerpts)?;
+        a.excerpts = second_pass(&input, &a, settings, pcap.as_mut(), &excerpts)?;
     }
     if let Some(r) = &pcap {
         a.warnings.extend(r.warnings.iter().map(|w| Warning {
@@ -75,6 +79,7 @@ fn excerpt_windows(attribution: &Attribution, n: usize) -> Vec<(usize, (f64, f64
 /// Read the file again: integrate the capture's exchanges on the samples, and down-sample
 /// the samples around each event window into an excerpt. Memory: one small envelope per window.
 fn second_pass(
+    source: &Source,
     a: &Analysis,
     settings: &Settings,
     pcap: Option<&mut PcapReport>,
@@ -99,14 +104,14 @@ fn second_pass(
         let max_step_s = a.sample_interval_s * settings.detect.gap_factor;
         integrate(r, &a.bursts, a.baseline_ma, a.supply_v, max_step_s, |f| {
             streamed = true;
-            stream_file(&a.file, settings, |t, i| {
+            stream_source(source, settings, |t, i| {
                 f(t, i);
                 excerpt(t, i);
             })
         })?;
     }
     if !streamed && !windows.is_empty() {
-        stream_file(&a.file, settings, &mut excerpt)?;
+        stream_source(source, settings, &mut excerpt)?;
     }
     Ok(windows
         .iter()
