@@ -447,49 +447,45 @@ fn window_tracker(
     Ok(t.active().then_some(t))
 }
 
-/// Energies from a measured supply voltage, mJ.
-struct MeasuredEnergy {
-    /// ∫ V·(I − baseline) dt over each burst.
-    bursts_mj: Vec<f64>,
-    /// ∫ V·I dt over the trace.
-    total_mj: f64,
+/// ∫ V·I dt over a chunk (mA × V × s = mJ), trapezoid on the samples' own time stamps, never
+/// across a step longer than `gap_s`; `last` carries the previous sample across chunks.
+fn supplied_energy_mj(
+    time_s: &[f64],
+    current_ma: &[f64],
+    supply_v: &[f64],
+    gap_s: f64,
+    last: &mut Option<(f64, f64)>,
+) -> f64 {
+    let mut e = 0.0;
+    for ((&t, &i), &v) in time_s.iter().zip(current_ma).zip(supply_v) {
+        let p = v * i;
+        if let Some((t0, p0)) = *last {
+            let dt = t - t0;
+            if dt <= gap_s {
+                e += 0.5 * (p0 + p) * dt;
+            }
+        }
+        *last = Some((t, p));
+    }
+    e
 }
 
-/// One more pass: ∫ V·(I − baseline) dt over each burst (from its start sample to its end
-/// sample, as its charge) and ∫ V·I dt over the trace, V from the supply column; trapezoid on
-/// the samples' own time stamps, never across a step longer than `gap_s`. mA × V × s = mJ.
-fn measured_energy(
-    source: &Source,
-    cal: &Calibration,
-    bursts: &[Burst],
-    baseline_ma: f64,
-    gap_s: f64,
-) -> Result<MeasuredEnergy> {
-    let mut e = MeasuredEnergy {
-        bursts_mj: vec![0.0; bursts.len()],
-        total_mj: 0.0,
-    };
-    let mut prev: Option<(f64, f64, f64)> = None;
-    let mut k = 0usize;
-    for_each_chunk(source, cal, |c| {
-        for ((&t, &i), &v) in c.time_s.iter().zip(&c.value).zip(&c.supply) {
-            if let Some((t0, i0, v0)) = prev {
-                let dt = t - t0;
-                if dt <= gap_s {
-                    e.total_mj += 0.5 * (v0 * i0 + v * i) * dt;
-                    while k < bursts.len() && t0 >= bursts[k].end_s {
-                        k += 1;
-                    }
-                    if k < bursts.len() && t0 >= bursts[k].start_s && t <= bursts[k].end_s {
-                        e.bursts_mj[k] +=
-                            0.5 * (v0 * (i0 - baseline_ma) + v * (i - baseline_ma)) * dt;
-                    }
-                }
-            }
-            prev = Some((t, i, v));
+/// The bursts with their energy and the totals: from the measured supply (`measured_total_mj`
+/// = ∫ V·I dt; the bursts' energy is the detector's), else from the constant `supply_v`.
+fn energies(det: &Detector, supply_v: f64, measured_total_mj: Option<f64>) -> (Vec<Burst>, Totals) {
+    let mut bursts = det.bursts.clone();
+    if measured_total_mj.is_none() {
+        for b in &mut bursts {
+            b.energy_mj = b.excess_charge_ma_ms * supply_v / 1e3;
         }
-    })?;
-    Ok(e)
+    }
+    let mut totals = totals(det, &bursts, supply_v);
+    if let Some(total_mj) = measured_total_mj {
+        totals.burst_energy_mj = bursts.iter().map(|b| b.energy_mj).sum();
+        totals.energy_mj = total_mj;
+        totals.mean_mw = total_mj / det.covered_s;
+    }
+    (bursts, totals)
 }
 
 /// Whole-trace totals from the detector and the bursts; energy from a constant supply.
@@ -568,8 +564,18 @@ pub fn analyze_source(
     let mut marker_edges_s = Vec::new();
     let mut marker_high = None::<bool>;
     let marker_threshold = settings.labels.marker_threshold;
+    // With a measured supply: ∫ V·I dt over the trace, never across a gap (the bursts' energy
+    // is the detector's, over the same steps as their charge).
+    let mut total_mj = 0.0;
+    let mut last: Option<(f64, f64)> = None;
+    let gap_s = params.gap_s;
     let pass = for_each_chunk(source, &cal, |c| {
-        det.push(&c.time_s, &c.value);
+        if measured {
+            det.push_supplied(&c.time_s, &c.value, &c.supply);
+            total_mj += supplied_energy_mj(&c.time_s, &c.value, &c.supply, gap_s, &mut last);
+        } else {
+            det.push(&c.time_s, &c.value);
+        }
         observe(&c.time_s, &c.value);
         if let Some(w) = &mut windows {
             let p: &[f64] = if measured {
@@ -593,20 +599,7 @@ pub fn analyze_source(
     let det = det.finish();
 
     let supply_v = settings.detect.supply_v();
-    let mut bursts = det.bursts.clone();
-    for b in &mut bursts {
-        b.energy_mj = b.excess_charge_ma_ms * supply_v / 1e3;
-    }
-    let mut totals = totals(&det, &bursts, supply_v);
-    if source.layout.supply.is_some() {
-        let e = measured_energy(source, &cal, &bursts, params.baseline_ma, params.gap_s)?;
-        for (b, e) in bursts.iter_mut().zip(&e.bursts_mj) {
-            b.energy_mj = *e;
-        }
-        totals.burst_energy_mj = e.bursts_mj.iter().sum();
-        totals.energy_mj = e.total_mj;
-        totals.mean_mw = e.total_mj / det.covered_s;
-    }
+    let (bursts, totals) = energies(&det, supply_v, measured.then_some(total_mj));
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
     let labels = &settings.windows.labels;
     let (windows, from_marker) = windows

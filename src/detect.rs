@@ -281,6 +281,8 @@ struct Accum {
     end_s: f64,
     charge: f64,
     excess: f64,
+    /// ∫ V·(I − baseline) dt with the supply V given beside the current, mJ (0 without one).
+    energy: f64,
     peak_ma: f64,
     samples: u64,
     /// Time above the trigger level, s.
@@ -297,6 +299,7 @@ impl Accum {
             end_s: t,
             charge: 0.0,
             excess: 0.0,
+            energy: 0.0,
             peak_ma: i,
             samples: 1,
             above_s: 0.0,
@@ -306,7 +309,13 @@ impl Accum {
     }
 
     #[inline]
-    fn segment(&mut self, t0: f64, i0: f64, t1: f64, i1: f64, baseline: f64, hi: f64) {
+    fn segment(
+        &mut self,
+        (t0, i0, v0): (f64, f64, f64),
+        (t1, i1, v1): (f64, f64, f64),
+        baseline: f64,
+        hi: f64,
+    ) {
         let dt = t1 - t0;
         // Time above the trigger level, with linear interpolation at crossings.
         if i0 >= hi && i1 >= hi {
@@ -316,6 +325,7 @@ impl Accum {
         }
         self.charge += 0.5 * (i0 + i1) * dt;
         self.excess += (0.5 * (i0 + i1) - baseline) * dt;
+        self.energy += 0.5 * (v0 * (i0 - baseline) + v1 * (i1 - baseline)) * dt;
         self.end_s = t1;
         self.peak_ma = self.peak_ma.max(i1);
         self.samples += 1;
@@ -328,6 +338,7 @@ impl Accum {
             end_s: next.end_s,
             charge: self.charge + next.charge,
             excess: self.excess + next.excess,
+            energy: self.energy + next.energy,
             peak_ma: self.peak_ma.max(next.peak_ma),
             samples: self.samples + next.samples - 1,
             above_s: self.above_s + next.above_s,
@@ -410,7 +421,8 @@ pub struct Detector {
     settle_sum_ma: f64,
     hi: f64,
     lo: f64,
-    prev: Option<(f64, f64)>,
+    /// The previous sample: time s, current mA, supply V (0 without one).
+    prev: Option<(f64, f64, f64)>,
     state: State,
     run: Accum,
     pending: Option<Accum>,
@@ -460,12 +472,19 @@ impl Detector {
 
     /// Feed a chunk: time in s, current in mA. Cost: a few comparisons and adds per sample.
     pub fn push(&mut self, time_s: &[f64], current_ma: &[f64]) {
+        self.push_supplied(time_s, current_ma, &[]);
+    }
+
+    /// [`Detector::push`] with the supply voltage beside each sample (V; empty: none): each
+    /// burst's `energy_mj` is then ∫ V·(I − baseline) dt over the same steps as its charge.
+    pub fn push_supplied(&mut self, time_s: &[f64], current_ma: &[f64], supply_v: &[f64]) {
         let n = time_s.len().min(current_ma.len());
+        let v = |k: usize| supply_v.get(k).copied().unwrap_or(0.0);
         let mut k = 0;
         while k < n {
-            k = self.idle_run(time_s, current_ma, k);
+            k = self.idle_run(time_s, current_ma, supply_v, k);
             if k < n {
-                self.step(time_s[k], current_ma[k]);
+                self.step(time_s[k], current_ma[k], v(k));
                 k += 1;
             }
         }
@@ -477,13 +496,20 @@ impl Detector {
     /// (noise crosses the baseline every other sample): it only notes the last sample at or
     /// below the baseline, and the idle run from there is rebuilt once at the end.
     #[inline]
-    fn idle_run(&mut self, time_s: &[f64], current_ma: &[f64], mut k: usize) -> usize {
+    fn idle_run(
+        &mut self,
+        time_s: &[f64],
+        current_ma: &[f64],
+        supply_v: &[f64],
+        mut k: usize,
+    ) -> usize {
         if self.state != State::Idle || self.pending.is_some() || self.candidate.is_some() {
             return k;
         }
-        let Some((t_start, i_start)) = self.prev else {
+        let Some((t_start, i_start, v_start)) = self.prev else {
             return k;
         };
+        let v = |k: usize| supply_v.get(k).copied().unwrap_or(0.0);
         let (b, hi, gap, iv) = (self.p.baseline_ma, self.hi, self.p.gap_s, self.p.interval_s);
         let n = time_s.len().min(current_ma.len());
         let (time_s, current_ma) = (&time_s[..n], &current_ma[..n]);
@@ -513,33 +539,34 @@ impl Detector {
         self.covered_s = covered;
         self.irregular_steps += irregular;
         // The run since the last sample at or below the baseline, as `step` builds it.
-        let (mut t0, mut i0, from) = if anchor == usize::MAX {
-            (t_start, i_start, start)
+        let (mut s0, from) = if anchor == usize::MAX {
+            ((t_start, i_start, v_start), start)
         } else {
             self.run = Accum::at(time_s[anchor], current_ma[anchor]);
-            (time_s[anchor], current_ma[anchor], anchor + 1)
+            ((time_s[anchor], current_ma[anchor], v(anchor)), anchor + 1)
         };
         for j in from..k {
-            let (t, i) = (time_s[j], current_ma[j]);
-            self.run.segment(t0, i0, t, i, b, hi);
-            (t0, i0) = (t, i);
+            let s1 = (time_s[j], current_ma[j], v(j));
+            self.run.segment(s0, s1, b, hi);
+            s0 = s1;
         }
-        self.prev = Some((tp, ip));
+        self.prev = Some((tp, ip, v(k - 1)));
         self.last_time_s = tp;
         k
     }
 
     #[inline]
-    fn step(&mut self, t: f64, i: f64) {
+    fn step(&mut self, t: f64, i: f64, v: f64) {
         let (b, hi) = (self.p.baseline_ma, self.hi);
         self.last_time_s = t;
-        let Some((tp, ip)) = self.prev else {
+        let Some((tp, ip, vp)) = self.prev else {
             self.first_time_s = t;
             self.restart(t, i);
-            self.prev = Some((t, i));
+            self.prev = Some((t, i, v));
             return;
         };
-        self.prev = Some((t, i));
+        self.prev = Some((t, i, v));
+        let (s0, s1) = ((tp, ip, vp), (t, i, v));
         let dt = t - tp;
         if dt > self.p.gap_s {
             self.gaps.push(Gap {
@@ -571,12 +598,12 @@ impl Detector {
         match self.state {
             State::Idle => {
                 if self.pending.is_some() {
-                    self.between.segment(tp, ip, t, i, b, hi);
+                    self.between.segment(s0, s1, b, hi);
                 }
                 if i <= b {
                     self.run = Accum::at(t, i);
                 } else {
-                    self.run.segment(tp, ip, t, i, b, hi);
+                    self.run.segment(s0, s1, b, hi);
                     if i >= self.hi {
                         self.trigger();
                         return;
@@ -590,7 +617,7 @@ impl Detector {
                 }
             }
             State::Burst | State::Tail => {
-                self.run.segment(tp, ip, t, i, b, hi);
+                self.run.segment(s0, s1, b, hi);
                 if let Some(c) = &mut self.candidate {
                     // Watching the samples after a possible end.
                     let mean_before = if c.n > 0 {
@@ -598,11 +625,11 @@ impl Detector {
                     } else {
                         0.0
                     };
-                    c.between.segment(tp, ip, t, i, b, hi);
+                    c.between.segment(s0, s1, b, hi);
                     if i <= b {
                         c.since_anchor = Accum::at(t, i);
                     } else {
-                        c.since_anchor.segment(tp, ip, t, i, b, hi);
+                        c.since_anchor.segment(s0, s1, b, hi);
                     }
                     if i >= self.hi {
                         if mean_before <= 0.0 && c.n > 0 {
@@ -705,7 +732,7 @@ impl Detector {
             },
             excess_charge_ma_ms: a.excess * 1e3,
             charge_ma_ms: a.charge * 1e3,
-            energy_mj: 0.0,
+            energy_mj: a.energy,
             samples: a.samples,
             cut_start: a.cut_start,
             cut_end: a.cut_end,

@@ -712,3 +712,66 @@ fn a_jls_file_is_read_from_anywhere_exactly() {
     // Past the last chunk: no window, an error (the survey then reads the file whole).
     assert!(s.window(size + 8, 1 << 20).is_err());
 }
+
+/// Burst energy with a measured supply, integrated in the detection pass: two pulses 0.5 ms
+/// apart merge into one burst (or stay two), and each burst's `energy_mj` equals a trapezoid
+/// of V·(I − baseline) over its own start and end, computed here from the samples written.
+#[test]
+fn measured_energy_of_merged_and_separate_bursts_by_hand() {
+    let dt = 1e-4;
+    let (t, i, v): (Vec<f64>, Vec<f64>, Vec<f64>) = (0..4000u32)
+        .map(|k| {
+            let on =
+                (1000..1100).contains(&k) || (1105..1200).contains(&k) || (3000..3050).contains(&k);
+            let i = if on { 100.0 + (k % 7) as f64 } else { 10.0 };
+            let v = 3.3 + 0.1 * (k as f64 / 50.0).sin();
+            (k as f64 * dt, i, v)
+        })
+        .fold((vec![], vec![], vec![]), |mut a, (t, i, v)| {
+            a.0.push(t);
+            a.1.push(i);
+            a.2.push(v);
+            a
+        });
+    let mut text = String::from("time_s,current_ma,supply_v\n");
+    for k in 0..t.len() {
+        text.push_str(&format!("{:?},{:?},{:?}\n", t[k], i[k], v[k]));
+    }
+    let dir = TempDir::new();
+    let p = dir.write("two.csv", text.as_bytes());
+    let by_hand = |start: f64, end: f64| -> f64 {
+        (0..t.len() - 1)
+            .filter(|&k| t[k] >= start && t[k + 1] <= end)
+            .map(|k| 0.5 * (v[k] * (i[k] - 10.0) + v[k + 1] * (i[k + 1] - 10.0)) * dt)
+            .sum()
+    };
+    for (merge, want) in [("1", 2), ("0", 3)] {
+        let a = analyze_json(
+            &p,
+            &[
+                "--baseline-ma",
+                "10",
+                "--threshold-ma",
+                "20",
+                "--supply-col",
+                "supply_v",
+                "--merge-gap-ms",
+                merge,
+            ],
+        );
+        let bursts = a["bursts"].as_array().unwrap();
+        assert_eq!(bursts.len(), want, "merge gap {merge} ms");
+        for b in bursts {
+            let e = by_hand(f(&b["start_s"]), f(&b["end_s"]));
+            let got = f(&b["energy_mj"]);
+            assert!(
+                (got - e).abs() < 1e-9 * e.abs(),
+                "merge {merge}: {got} vs {e}"
+            );
+        }
+        let total: f64 = (0..t.len() - 1)
+            .map(|k| 0.5 * (v[k] * i[k] + v[k + 1] * i[k + 1]) * dt)
+            .sum();
+        assert!((f(&a["totals"]["energy_mj"]) - total).abs() < 1e-9 * total);
+    }
+}
