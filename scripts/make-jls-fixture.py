@@ -3,7 +3,7 @@
 a 1 s recording at 10 kS/s of a 15.625 mA idle current with one 125 mA burst (a one-sample
 rise at 0.3 s, a one-sample fall at 0.35 s) while the supply droops linearly from 3.25 V to
 3.0 V and recovers over one sample. Every piece between samples is linear in V·I, so the
-trapezoid rule integrates it exactly; tests/native.rs checks the closed form.
+trapezoid rule integrates it exactly; tests/it/native.rs checks the closed form.
 
     python3 -m venv /tmp/jls && /tmp/jls/bin/pip install pyjls numpy
     /tmp/jls/bin/python scripts/make-jls-fixture.py

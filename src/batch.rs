@@ -1,11 +1,18 @@
 //! Batch: plan the files of one or more folders (manifest or folder names as groups), run each
-//! through the pipeline in parallel, keep every failure with its error.
+//! through the pipeline in parallel, keep every failure with its error, and summarise them into
+//! a [`BatchReport`] ([`batch`]); [`merge`] joins the report folders of shards with the same
+//! summary code. Writing a report folder is [`BatchReport::write`] (the render stage).
+//!
+//! Cost: one [`run_file`] per file on a pool of `threads` threads; memory is one analysis per
+//! file (bursts and events, never samples).
 
 use crate::error::{Error, Result};
 use crate::manifest;
 use crate::pipeline::{run_file, FileOutcome};
 use crate::settings::{Settings, SettingsArgs};
+use crate::summarize::{summarize, Summaries, SummarySettings};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Events of the first file of each group kept as excerpts, for the report's gallery.
@@ -189,7 +196,16 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
 /// Run one file through the pipeline; a failure becomes an outcome with the error.
 pub fn run_job(job: &Job) -> FileOutcome {
     let file = job.path.display().to_string();
-    let (result, error) = match run_file(&file, &job.settings) {
+    // A panic is this file's internal error, never the end of the batch.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_file(&file, &job.settings)
+    }));
+    let run = run.unwrap_or_else(|_| {
+        Err(Error::internal(format!(
+            "{file}: shuntscope panicked while reading it"
+        )))
+    });
+    let (result, error) = match run {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
     };
@@ -197,7 +213,7 @@ pub fn run_job(job: &Job) -> FileOutcome {
     let bytes_per_message = job.bytes_per_message.or_else(|| {
         result
             .as_ref()
-            .and_then(|r| r.pcap.as_ref())
+            .and_then(|r| r.capture.as_ref())
             .and_then(|p| p.bytes_per_message())
     });
     FileOutcome {
@@ -226,4 +242,173 @@ pub fn run(jobs: &[Job], threads: usize, progress: &(dyn Fn() + Sync)) -> Result
             })
             .collect()
     }))
+}
+
+/// Everything a batch run found; report.json is this, and `merge` reads `settings` and `files`
+/// back from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub tool: String,
+    pub settings: SummarySettings,
+    pub inputs: Vec<String>,
+    pub shard: Option<String>,
+    pub files: Vec<FileOutcome>,
+    pub failed: usize,
+    pub summaries: Summaries,
+}
+
+/// The part of report.json that `merge` needs.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BatchReportIn {
+    pub settings: SummarySettings,
+    pub inputs: Vec<String>,
+    pub files: Vec<FileOutcome>,
+}
+
+impl BatchReport {
+    /// Summarise the files' outcomes into a report.
+    pub fn new(
+        settings: SummarySettings,
+        inputs: Vec<String>,
+        shard: Option<String>,
+        files: Vec<FileOutcome>,
+    ) -> BatchReport {
+        let summaries = summarize(&files, &settings);
+        BatchReport {
+            tool: format!("shuntscope {}", env!("CARGO_PKG_VERSION")),
+            settings,
+            inputs,
+            shard,
+            failed: files.iter().filter(|f| f.error.is_some()).count(),
+            files,
+            summaries,
+        }
+    }
+
+    /// Read a report folder back (its settings and files; the summaries are recomputed).
+    pub fn load(dir: &str) -> Result<BatchReport> {
+        let r = read_report(dir)?;
+        Ok(BatchReport::new(r.settings, r.inputs, None, r.files))
+    }
+
+    /// Write the report folder (report.json, summary.csv, Parquet files, charts, report.html),
+    /// whole or not at all; an existing folder is an error unless `force`.
+    pub fn write(&self, dir: &str, force: bool) -> Result<()> {
+        let out = crate::output::AtomicDir::create(dir, force)?;
+        crate::report::folder::write(self, out)
+    }
+}
+
+/// The settings and files of a report folder's report.json.
+pub(crate) fn read_report(dir: &str) -> Result<BatchReportIn> {
+    let path = format!("{}/report.json", dir.trim_end_matches('/'));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::input(
+            &path,
+            format!("cannot read: {}", crate::ingest::io_reason(&e)),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::input(&path, format!("not a shuntscope batch report: {e}")).at_line(e.line() as u64)
+    })
+}
+
+/// How [`batch`] runs: the manifest, the shard, the threads and the summary's settings.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// A manifest naming each file's group and metadata (else `manifest.csv` in a folder, else
+    /// folder names as groups).
+    pub manifest: Option<String>,
+    /// `I/N`: run only every N-th file from the I-th (1-based), for `merge` later.
+    pub shard: Option<String>,
+    /// Worker threads; 0 for one per core.
+    pub threads: usize,
+    pub summary: SummarySettings,
+}
+
+impl BatchOptions {
+    /// The defaults of `shuntscope batch`, with the labels of `settings`.
+    pub fn new(settings: &Settings) -> BatchOptions {
+        BatchOptions {
+            manifest: None,
+            shard: None,
+            threads: 0,
+            summary: SummarySettings::new(&settings.labels),
+        }
+    }
+}
+
+/// Analyse every trace file under `inputs` (folders or files) with `settings` (a manifest's
+/// options layered on top per file), in parallel, and summarise. A file that fails is a row
+/// with its error, never the end of the run. `planned` hears the number of files once they are
+/// known, `progress` is called after each file.
+pub fn batch(
+    inputs: &[String],
+    settings: &Settings,
+    o: &BatchOptions,
+    planned: &dyn Fn(usize),
+    progress: &(dyn Fn() + Sync),
+) -> Result<BatchReport> {
+    let mut base = settings.clone();
+    base.validate()?;
+    o.summary.validate()?;
+    // `--pcap` names the capture of one trace: given to that trace after planning.
+    let pcap = base.capture.pcap.take();
+    let shard = o.shard.as_deref().map(parse_shard).transpose()?;
+    let mut jobs = plan(inputs, o.manifest.as_deref(), &base)?;
+    if let Some((i, n)) = shard {
+        jobs = jobs
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i)
+            .map(|(_, j)| j)
+            .collect();
+    }
+    if let Some(p) = pcap {
+        if jobs.len() != 1 {
+            return Err(Error::usage(format!(
+                "--pcap names one capture, but there are {} trace files: give each its capture \
+                 in the manifest's pcap column, or put NAME.pcap beside NAME.csv",
+                jobs.len()
+            )));
+        }
+        jobs[0].settings.capture.pcap = Some(p);
+    }
+    if jobs.is_empty() {
+        return Err(Error::usage(format!(
+            "no trace files (.csv, .tsv, .txt, .dat, .ppk2, .sr, .jls) found in {}",
+            inputs.join(", ")
+        )));
+    }
+    planned(jobs.len());
+    let files = run(&jobs, o.threads, progress)?;
+    Ok(BatchReport::new(
+        o.summary.clone(),
+        inputs.to_vec(),
+        o.shard.clone(),
+        files,
+    ))
+}
+
+/// Join the report folders of shards (or of any batches run with the same summary settings):
+/// files in path order, each once; the summaries computed again by the same code as [`batch`].
+pub fn merge(folders: &[String]) -> Result<BatchReport> {
+    let mut settings = None;
+    let mut inputs = Vec::new();
+    let mut files: Vec<FileOutcome> = Vec::new();
+    for dir in folders {
+        let r = read_report(dir)?;
+        settings.get_or_insert(r.settings);
+        for i in r.inputs {
+            if !inputs.contains(&i) {
+                inputs.push(i);
+            }
+        }
+        files.extend(r.files);
+    }
+    files.sort_by(|x, y| x.file.cmp(&y.file));
+    files.dedup_by(|x, y| x.file == y.file);
+    let settings =
+        settings.ok_or_else(|| Error::usage("merge needs at least one report folder"))?;
+    Ok(BatchReport::new(settings, inputs, None, files))
 }

@@ -5,7 +5,9 @@
 //! The ratio is new mean / old mean with a 95% CI by the delta method on the log ratio
 //! (Welch–Satterthwaite degrees of freedom), as batch's comparisons; p is Welch's.
 
+use crate::error::{Error, Result};
 use crate::pipeline::FileOutcome;
+use crate::settings::Settings;
 use crate::stats::{ratio_ci, welch, Summary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -184,6 +186,31 @@ fn verdict(r: f64, lo: f64, hi: f64, limit: f64) -> Verdict {
     }
 }
 
+/// The files of a report folder (its report.json), or of a folder of traces run through
+/// [`crate::batch()`] with `settings` on `threads` threads (0: one per core). Failed files are
+/// outcomes with their error.
+pub fn outcomes(input: &str, settings: &Settings, threads: usize) -> Result<Vec<FileOutcome>> {
+    let p = std::path::Path::new(input);
+    if p.join("report.json").is_file() {
+        return Ok(crate::batch::read_report(input)?.files);
+    }
+    if !p.exists() {
+        return Err(Error::input(
+            input,
+            "no such report folder or folder of traces",
+        ));
+    }
+    settings.validate()?;
+    let jobs = crate::batch::plan(&[input.to_string()], None, settings)?;
+    if jobs.is_empty() {
+        return Err(Error::input(
+            input,
+            "neither a report folder (no report.json) nor a folder with trace files",
+        ));
+    }
+    crate::batch::run(&jobs, threads, &|| {})
+}
+
 /// Compare two reports' files.
 pub fn diff(
     old_name: &str,
@@ -255,7 +282,7 @@ pub fn diff(
 }
 
 /// `5%`, `0.05`: a limit as a fraction.
-pub fn parse_limit(s: &str) -> Result<f64, String> {
+pub fn parse_limit(s: &str) -> std::result::Result<f64, String> {
     let t = s.trim();
     let v = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),

@@ -1,7 +1,9 @@
 //! Errors that say where and what: `file:line:field: message`.
 //!
-//! Library code returns [`Error`]; only `main` maps it to an exit code
-//! (2 for every kind here: bad input, bad usage, or an output that could not be written).
+//! Library code returns [`Error`]; the command line maps its [`ErrorKind`] to an exit code
+//! ([`Error::exit_code`]): 2 for bad input, bad usage or an output that could not be written,
+//! 3 for an internal fault (a bug). Exit code 1 is no error: `diff` found a regression. Python
+//! raises `InputError` for the first three kinds and `RuntimeError` for an internal fault.
 
 use std::fmt;
 
@@ -14,6 +16,8 @@ pub enum ErrorKind {
     Usage,
     /// An output could not be written.
     Output,
+    /// A fault of shuntscope itself (a panic, a worker that vanished): a bug to report.
+    Internal,
 }
 
 /// A located, one-line error.
@@ -62,6 +66,17 @@ impl Error {
         }
     }
 
+    /// A fault of shuntscope itself; the message asks for a report.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Internal,
+            file: None,
+            line: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
     pub fn at_line(mut self, line: u64) -> Self {
         self.line = Some(line);
         self
@@ -80,9 +95,13 @@ impl Error {
         self
     }
 
-    /// The process exit code for this error.
+    /// The process exit code for this error: 3 for an internal fault, 2 for everything else
+    /// (bad input, usage, an unwritable output).
     pub fn exit_code(&self) -> i32 {
-        2
+        match self.kind {
+            ErrorKind::Internal => 3,
+            ErrorKind::Input | ErrorKind::Usage | ErrorKind::Output => 2,
+        }
     }
 }
 
@@ -100,7 +119,14 @@ impl fmt::Display for Error {
         }
         // One line, always: a message built from file content must not break it.
         let msg = self.message.replace(['\n', '\r'], " ");
-        f.write_str(&msg)
+        f.write_str(&msg)?;
+        if self.kind == ErrorKind::Internal {
+            f.write_str(
+                " (an internal error of shuntscope: please report it, with the command and \
+                 the input that led to it)",
+            )?;
+        }
+        Ok(())
     }
 }
 

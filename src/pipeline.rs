@@ -5,13 +5,15 @@
 //! Cost: the two streaming passes of the analysis, plus one more pass when a packet capture's
 //! exchanges are integrated on the samples or excerpts are asked for (both in the same pass).
 
-use crate::analysis::{analyze_source, stream_source, Analysis, Excerpt, Warning, WarningCode};
+use crate::analysis::{
+    analyze_source, stream_source, Analysis, Detection, Excerpt, Warning, WarningCode,
+};
 use crate::attribute::pcap::{attribute_pcap, events as pcap_events, integrate, PcapReport};
 use crate::attribute::{attribute, Attribution, LabelSource};
 use crate::error::Result;
 use crate::ingest::source::Source;
-use crate::plot::envelope::Envelope;
 use crate::settings::Settings;
+use crate::trace::envelope::Envelope;
 use serde::{Deserialize, Serialize};
 
 /// Columns of an event's excerpt.
@@ -33,33 +35,53 @@ pub fn run_file_with(
     settings.validate()?;
     // One source for every pass: a session file's inflated copy serves the last pass too.
     let input = Source::open(path, &settings.ingest)?;
-    let mut a = analyze_source(&input, settings, observe)?;
-    let mut pcap = match settings.pcap_options() {
-        Some(o) => Some(attribute_pcap(&a.bursts, &o)?),
+    // Ingest and detection (phase windows in the same pass).
+    let m = analyze_source(&input, settings, observe)?;
+    let mut warnings = m.warnings;
+    // Attribution: the capture's exchanges, then events from the first source that names any.
+    let bursts = &m.detection.bursts;
+    let mut capture = match settings.pcap_options() {
+        Some(o) => Some(attribute_pcap(bursts, &o)?),
         None => None,
     };
     let source = settings.label_source();
-    a.attribution = match (&source, &pcap) {
+    let attribution = match (&source, &capture) {
         // With nothing else to label them, the capture labels the bursts.
-        (LabelSource::Bursts, Some(r)) => pcap_events(&a.bursts, r),
-        _ => attribute(&a.bursts, &source, &a.marker_edges_s)?,
+        (LabelSource::Bursts, Some(r)) => pcap_events(bursts, r),
+        _ => attribute(bursts, &source, &m.ingest.marker_edges_s)?,
     };
     // One more pass over the samples, for what needs the bursts' and events' times: the
     // exchanges' integrated charges and the events' excerpts. Standard input cannot be read
     // again: the capture keeps its time-share split and there are no excerpts.
-    let excerpts = excerpt_windows(&a.attribution, settings.excerpts);
-    if a.file != "-" && (pcap.is_some() || !excerpts.is_empty()) {
-        a.excerpts = second_pass(&input, &a, settings, pcap.as_mut(), &excerpts)?;
+    let windows = excerpt_windows(&attribution, settings.excerpts);
+    let mut excerpts = Vec::new();
+    if m.ingest.file != "-" && (capture.is_some() || !windows.is_empty()) {
+        let step_s = m.ingest.sample_interval_s * settings.detect.gap_factor;
+        excerpts = second_pass(
+            &input,
+            &m.detection,
+            step_s,
+            settings,
+            capture.as_mut(),
+            &windows,
+        )?;
     }
-    if let Some(r) = &pcap {
-        a.warnings.extend(r.warnings.iter().map(|w| Warning {
+    if let Some(r) = &capture {
+        warnings.extend(r.warnings.iter().map(|w| Warning {
             code: WarningCode::Pcap,
             message: w.clone(),
             burst: None,
         }));
     }
-    a.pcap = pcap;
-    Ok(a)
+    Ok(Analysis {
+        ingest: m.ingest,
+        detection: m.detection,
+        attribution,
+        windows: m.windows,
+        capture,
+        excerpts,
+        warnings,
+    })
 }
 
 /// The windows of the first `n` events: the event with margins of 25% of its length (at
@@ -80,7 +102,8 @@ fn excerpt_windows(attribution: &Attribution, n: usize) -> Vec<(usize, (f64, f64
 /// the samples around each event window into an excerpt. Memory: one small envelope per window.
 fn second_pass(
     source: &Source,
-    a: &Analysis,
+    d: &Detection,
+    max_step_s: f64,
     settings: &Settings,
     pcap: Option<&mut PcapReport>,
     windows: &[(usize, (f64, f64))],
@@ -101,8 +124,7 @@ fn second_pass(
     };
     let mut streamed = false;
     if let Some(r) = pcap {
-        let max_step_s = a.sample_interval_s * settings.detect.gap_factor;
-        integrate(r, &a.bursts, a.baseline_ma, a.supply_v, max_step_s, |f| {
+        integrate(r, &d.bursts, d.baseline_ma, d.supply_v, max_step_s, |f| {
             streamed = true;
             stream_source(source, settings, |t, i| {
                 f(t, i);

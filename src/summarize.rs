@@ -17,6 +17,34 @@ pub struct SummarySettings {
     pub label: String,
 }
 
+/// The default message intervals of the battery projection, s.
+pub const DEFAULT_INTERVALS_S: &[f64] = &[1.0, 10.0, 60.0, 600.0, 3600.0];
+/// The default connection lengths of the amortised cost.
+pub const DEFAULT_MESSAGES_PER_CONNECTION: &[u32] = &[1, 10, 100];
+/// The default battery of the projection, mAh.
+pub const DEFAULT_BATTERY_MAH: f64 = 2000.0;
+
+impl SummarySettings {
+    /// The defaults, with the labels of the connection set-up and the steady messages.
+    pub fn new(labels: &crate::settings::LabelSettings) -> SummarySettings {
+        SummarySettings {
+            battery_mah: DEFAULT_BATTERY_MAH,
+            intervals_s: DEFAULT_INTERVALS_S.to_vec(),
+            messages_per_connection: DEFAULT_MESSAGES_PER_CONNECTION.to_vec(),
+            first_label: labels.first_label.clone(),
+            label: labels.label.clone(),
+        }
+    }
+
+    /// A positive, finite battery capacity.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        if !(self.battery_mah > 0.0 && self.battery_mah.is_finite()) {
+            return Err(crate::error::Error::usage("--battery-mah must be positive"));
+        }
+        Ok(())
+    }
+}
+
 /// One row of summary.csv: a group and label, summarised over all its events.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelStats {
@@ -274,12 +302,12 @@ pub fn summarize(files: &[FileOutcome], s: &SummarySettings) -> Summaries {
     for (g, fs) in &groups {
         let baseline_ma = mean(
             &fs.iter()
-                .filter_map(|f| f.result.as_ref().map(|r| r.baseline_ma))
+                .filter_map(|f| f.result.as_ref().map(|r| r.detection.baseline_ma))
                 .collect::<Vec<_>>(),
         );
         let supply_v = mean(
             &fs.iter()
-                .filter_map(|f| f.result.as_ref().map(|r| r.supply_v))
+                .filter_map(|f| f.result.as_ref().map(|r| r.detection.supply_v))
                 .collect::<Vec<_>>(),
         );
         let bytes: Vec<f64> = fs.iter().filter_map(|f| f.bytes_per_message).collect();

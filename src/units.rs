@@ -131,6 +131,17 @@ pub fn fmt_duration(s: f64) -> String {
     }
 }
 
+/// Hours as `12.3 h` or `4.1 d`.
+pub fn fmt_hours(h: f64) -> String {
+    if !h.is_finite() {
+        "–".into()
+    } else if h >= 48.0 {
+        format!("{:.1} d", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

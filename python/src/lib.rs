@@ -1,23 +1,16 @@
-//! `shuntscope._native`: the library's pipeline for Python, a thin layer. Settings arrive as
+//! `shuntscope._native`: the library's public API for Python, a thin layer. Settings arrive as
 //! the command line's words (the Python side turns keyword arguments into flags), so Python
 //! and the CLI parse them the same way; results leave as the CLI's JSON, trace columns as
 //! buffers of little-endian f64 (never element by element). Every long call releases the GIL
-//! and runs on its own thread, so Ctrl-C interrupts the wait.
+//! and runs on its own thread, so Ctrl-C interrupts the wait. Files are read, never
+//! memory-mapped (a file shortened meanwhile raises `InputError`); only the wheel's
+//! `shuntscope` command, a process of its own, maps them as the binary does.
 
-#[allow(dead_code)]
-#[path = "../../src/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "../../src/cmd/mod.rs"]
-mod cmd;
-
-use clap::Parser;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use shuntscope::error::Error;
-use shuntscope::settings::SettingsArgs;
+use shuntscope::{Error, ErrorKind, SettingsArgs};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -29,11 +22,14 @@ create_exception!(
     "Bad input: the file, the line and what was expected, as the command line says it."
 );
 
-/// A library error as a Python exception: bad input and usage are `InputError`.
+/// A library error as a Python exception: bad input, usage and unwritable outputs are
+/// `InputError`; an internal fault is `RuntimeError` (its message asks for a report).
 fn to_py(e: Error) -> PyErr {
-    match e.exit_code() {
-        2 => InputError::new_err(e.to_string()),
-        _ => PyRuntimeError::new_err(e.to_string()),
+    match e.kind {
+        ErrorKind::Input | ErrorKind::Usage | ErrorKind::Output => {
+            InputError::new_err(e.to_string())
+        }
+        ErrorKind::Internal => PyRuntimeError::new_err(e.to_string()),
     }
 }
 
@@ -63,23 +59,17 @@ fn off_thread<T: Send + 'static>(
         rx = back;
         match got {
             Ok(Ok(r)) => return r.map_err(to_py),
-            Ok(Err(_)) => {
-                return Err(PyRuntimeError::new_err(
-                    "internal error: shuntscope panicked (please report it)",
-                ))
-            }
+            Ok(Err(_)) => return Err(to_py(Error::internal("shuntscope panicked"))),
             Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err(
-                    "internal error: the worker vanished",
-                ))
+                return Err(to_py(Error::internal("the worker thread vanished")))
             }
         }
     }
 }
 
 /// The settings from flags (`["--shunt-ohms", "1.0", ...]`), as a manifest's options cell.
-fn settings(flags: &[String]) -> PyResult<shuntscope::settings::Settings> {
+fn settings(flags: &[String]) -> PyResult<shuntscope::Settings> {
     SettingsArgs::parse_options(flags, Path::new("."))
         .map(|l| l.settings())
         .map_err(|e| PyTypeError::new_err(format!("settings: {e}")))
@@ -90,8 +80,8 @@ fn settings(flags: &[String]) -> PyResult<shuntscope::settings::Settings> {
 fn analyze(py: Python<'_>, path: String, flags: Vec<String>) -> PyResult<String> {
     let s = settings(&flags)?;
     off_thread(py, move || {
-        let a = shuntscope::pipeline::run_file(&path, &s)?;
-        shuntscope::report::render(&a, shuntscope::report::OutputFormat::Json)
+        let a = shuntscope::run_file(&path, &s)?;
+        shuntscope::render(&a, shuntscope::OutputFormat::Json)
     })
 }
 
@@ -117,7 +107,7 @@ fn read<'py>(
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             read_columns(&path, &s, shunt_ohms, &names_tx, &tx)
         }));
-        r.unwrap_or_else(|_| Err(Error::usage("internal error: the reader panicked")))
+        r.unwrap_or_else(|_| Err(Error::internal("the reader panicked")))
     });
     let mut names: Option<Vec<String>> = None;
     let mut cols: Vec<Buffers<'py>> = Vec::new();
@@ -147,11 +137,7 @@ fn read<'py>(
     match worker.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(to_py(e)),
-        Err(_) => {
-            return Err(PyRuntimeError::new_err(
-                "internal error: the reader panicked",
-            ))
-        }
+        Err(_) => return Err(to_py(Error::internal("the reader thread panicked"))),
     }
     let names = match names {
         Some(n) => n,
@@ -163,47 +149,25 @@ fn read<'py>(
     Ok((names, cols))
 }
 
-/// Stream a file's columns to `tx`, chunk by chunk: time, value, then digital channels; their
-/// names first to `names`.
+/// Stream a file's normalised columns (the library's [`shuntscope::read`], as `convert`
+/// writes them) to `tx`, chunk by chunk: time, value, then digital channels; their names first
+/// to `names`.
 fn read_columns(
     path: &str,
-    s: &shuntscope::settings::Settings,
+    s: &shuntscope::Settings,
     shunt_ohms: Option<f64>,
     names_tx: &mpsc::Sender<Vec<String>>,
     tx: &mpsc::SyncSender<Vec<Vec<f64>>>,
 ) -> Result<(), Error> {
-    use shuntscope::trace::{Chunk, Quantity};
-    let mut io = s.ingest.clone();
-    io.read_digital = true;
-    let source = shuntscope::ingest::Source::open(path, &io)?;
-    let q = source.layout.quantity;
-    let cal = shunt_ohms.map(|r| shuntscope::calibrate::Calibration {
+    let cal = shunt_ohms.map(|r| shuntscope::Calibration {
         shunt_ohms: r,
         ..s.calibration
     });
-    if let Some(c) = &cal {
-        c.validate()?;
-    }
-    let digital: Vec<String> = source
-        .layout
-        .digital
-        .iter()
-        .map(|(_, n)| n.clone())
-        .collect();
-    let value = match (q, cal) {
-        (Quantity::Voltage, None) => "voltage_v",
-        _ => "current_ma",
-    };
-    let mut names = vec!["time_s".to_string(), value.to_string()];
-    names.extend(digital.iter().cloned());
-    let _ = names_tx.send(names);
-    let mut reader = source.reader()?;
-    let mut chunk = Chunk::default();
-    let nd = digital.len();
+    let mut reader = shuntscope::read(path, &s.ingest, cal)?;
+    let _ = names_tx.send(reader.names().to_vec());
+    let nd = reader.digital_channels();
+    let mut chunk = shuntscope::Chunk::default();
     while reader.next_chunk(&mut chunk)? {
-        if let Some(c) = &cal {
-            c.to_ma(q, &mut chunk.value);
-        }
         let mut cols = vec![
             std::mem::take(&mut chunk.time_s),
             std::mem::take(&mut chunk.value),
@@ -219,11 +183,11 @@ fn read_columns(
 }
 
 /// Run a command of the command line (`["batch", "runs/", "--out", "r/"]`): its exit code.
-/// Usage errors raise TypeError, bad input InputError; output goes where the CLI's goes.
+/// Usage errors raise TypeError, bad input InputError; output goes where the CLI's goes. Files
+/// are read, not mapped (this is the caller's process).
 #[pyfunction]
 fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
-    let words = std::iter::once("shuntscope".to_string()).chain(argv);
-    let cli = cli::Cli::try_parse_from(words).map_err(|e| {
+    let cli = shuntscope::cli::parse(argv).map_err(|e| {
         let text = e.to_string();
         PyTypeError::new_err(
             text.lines()
@@ -233,35 +197,31 @@ fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
                 .to_string(),
         )
     })?;
-    off_thread(py, move || cmd::dispatch(&cli))
+    off_thread(py, move || shuntscope::cli::dispatch(&cli))
 }
 
-/// The `shuntscope` command of the wheel: the CLI, exit code and messages as the binary's.
+/// The `shuntscope` command of the wheel: the binary's [`shuntscope::cli::main`] (messages,
+/// exit codes, memory-mapped reads), on its own thread so that Ctrl-C interrupts it.
 #[pyfunction]
 fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
-    let words = std::iter::once("shuntscope".to_string()).chain(argv);
-    let cli = match cli::Cli::try_parse_from(words) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return Ok(e.exit_code());
-        }
-    };
-    shuntscope::ingest::mapguard::install();
-    match off_thread(py, move || cmd::dispatch(&cli)) {
-        Ok(code) => Ok(code),
-        Err(e) if e.is_instance_of::<InputError>(py) => {
-            eprintln!("error: {}", e.value(py));
-            Ok(2)
-        }
-        Err(e) => Err(e),
-    }
+    off_thread(py, move || Ok(shuntscope::cli::main(argv)))
+}
+
+/// The long flags of a subcommand of the command line: (name with underscores, takes a value,
+/// repeats). The typed stubs' keyword arguments are checked against it.
+#[pyfunction]
+fn flags(subcommand: &str) -> PyResult<Vec<(String, bool, bool)>> {
+    let f = shuntscope::cli::flags(subcommand)
+        .ok_or_else(|| PyValueError::new_err(format!("no subcommand {subcommand}")))?;
+    Ok(f.into_iter()
+        .map(|f| (f.long.replace('-', "_"), f.takes_value, f.repeats))
+        .collect())
 }
 
 /// The formats shuntscope reads: (name, description).
 #[pyfunction]
 fn formats() -> Vec<(String, String)> {
-    shuntscope::ingest::FORMATS
+    shuntscope::FORMATS
         .iter()
         .map(|f| (f.name.to_string(), f.description.to_string()))
         .collect()
@@ -274,6 +234,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
     m.add_function(wrap_pyfunction!(formats, m)?)?;
+    m.add_function(wrap_pyfunction!(flags, m)?)?;
     m.add("InputError", m.py().get_type::<InputError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

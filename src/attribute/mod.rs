@@ -1,6 +1,7 @@
 //! Attribute: bursts become labelled events (a connection set-up, each message), from a
-//! schedule or an events file (a device log). Unmatched events and unexplained bursts are kept
-//! and reported, never dropped.
+//! schedule, an events file (a device log, [`events_file`]), a marker column's rising edges or a
+//! packet capture ([`pcap`]); [`windows`] measures phase windows between markers or given times.
+//! Unmatched events and unexplained bursts are kept and reported, never dropped.
 
 pub mod events_file;
 pub mod pcap;

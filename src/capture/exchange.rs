@@ -678,7 +678,8 @@ fn app_record(c: &mut Conn, m: &Msg) -> Action {
     }
 }
 
-/// Read a capture into exchanges. Cost: one pass over the file.
+/// Read a capture into exchanges (the tests' view of this stage). Cost: one pass over the file.
+#[cfg(test)]
 pub fn exchanges(
     path: &str,
     ports: &PortMap,

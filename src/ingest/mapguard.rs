@@ -1,9 +1,11 @@
 //! A memory-mapped input that another program shortens while it is read raises SIGBUS on the
-//! first access past the new end. Once a program calls [`install`] (process-wide policy: the
-//! `shuntscope` binary does, a library user may not want it), that signal becomes the usual
-//! one-line error naming the file, exit code 2, instead of a bare "Bus error" (Linux; elsewhere
-//! the default stays). Without [`install`], registering mappings costs a few atomic stores and
-//! changes nothing.
+//! first access past the new end. Mapping is therefore the program's choice, as in ripgrep:
+//! once a program calls [`install`] (the `shuntscope` binary does, through
+//! [`crate::allow_mmap`]), that signal becomes the usual one-line error naming the file, exit
+//! code 2, instead of a bare "Bus error", and readers may map large files. Without [`install`]
+//! ([`installed`] is false: a library or Python caller) nothing is mapped, so nothing can take
+//! the process down; a file shortened while it is read is then an input error. Linux only:
+//! elsewhere nothing is installed and nothing is mapped.
 //!
 //! Mapped ranges sit in a fixed table that the signal handler reads without locks or
 //! allocation; a SIGBUS outside them goes to the handler that was there before.
@@ -42,6 +44,12 @@ mod imp {
         _name: Box<[u8]>,
     }
 
+    impl Guard {
+        pub(super) fn covered(&self) -> bool {
+            self.slot.is_some()
+        }
+    }
+
     impl Drop for Guard {
         fn drop(&mut self) {
             if let Some(k) = self.slot {
@@ -73,6 +81,11 @@ mod imp {
             slot: None,
             _name: name,
         }
+    }
+
+    /// Has this process installed the handler (and so opted in to mapped reads)?
+    pub fn installed() -> bool {
+        PREVIOUS.get().is_some()
     }
 
     /// Install the SIGBUS handler (once; later calls do nothing).
@@ -139,17 +152,37 @@ mod imp {
     }
 }
 
+#[cfg(target_os = "linux")]
+impl imp::Guard {
+    /// Did the mapping find a slot in the table (so the handler covers it)?
+    pub fn covers(&self) -> bool {
+        self.covered()
+    }
+}
+
 #[cfg(not(target_os = "linux"))]
 mod imp {
-    /// Nothing to keep where the default behaviour stays.
+    /// Nothing to keep where no handler is installed.
     pub struct Guard;
+
+    impl Guard {
+        /// Never covered: nothing is mapped here.
+        pub fn covers(&self) -> bool {
+            false
+        }
+    }
 
     pub fn register(_start: *const u8, _len: usize, _name: &str) -> Guard {
         Guard
     }
 
-    /// Nothing to install where the default behaviour stays.
+    /// Nothing is installed here, and so nothing is mapped.
     pub fn install() {}
+
+    /// Never: nothing is mapped here.
+    pub fn installed() -> bool {
+        false
+    }
 }
 
-pub use imp::{install, register, Guard};
+pub use imp::{install, installed, register, Guard};

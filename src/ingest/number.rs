@@ -3,6 +3,13 @@
 
 use super::Delimiter;
 
+/// A longer line is an error, not an allocation.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Larger magnitudes (in s, V or mA) are refused as implausible rather than integrated into
+/// infinities.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 /// One field parsed as a number, or why it is not one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Num {

@@ -23,8 +23,6 @@ pub const BLOCK_BYTES: usize = 4 << 20;
 pub const BLOCK_ROWS: usize = 1 << 18;
 /// Blocks smaller than this are parsed on one thread.
 const PARALLEL_MIN_BYTES: usize = 256 << 10;
-/// A longer line is an error, not an allocation.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// How a reader reads: whether large files are memory-mapped, and whether the shape reader
 /// (SSE4.1) may take rows. Both choices give the same samples, to the bit.
@@ -35,11 +33,13 @@ pub struct ReadOptions {
     pub mmap_min_bytes: Option<u64>,
     /// Let the shape reader take rows where the CPU has it.
     pub simd: bool,
+    /// The file's size when its source was opened: a reader that finds fewer bytes reports the
+    /// file as shortened (None: whatever the file holds when the reader opens it).
+    pub expected_bytes: Option<u64>,
 }
 
-pub use super::number::{
-    fast_number, fast_prefix, parse_datetime, parse_number, split_fields, Num,
-};
+use super::number::MAX_LINE_BYTES;
+pub use super::number::{parse_number, split_fields, Num};
 use super::rows::{parse_part, split_after_line, Ctx, Part};
 
 pub struct SampleReader {
@@ -49,6 +49,11 @@ pub struct SampleReader {
     _map_guard: Option<super::mapguard::Guard>,
     /// The whole file, when mapped (then `buf` is unused).
     map: Option<memmap2::Mmap>,
+    /// Bytes the input must hold (its size when the source was opened); fewer at the end is an
+    /// error, not a shorter trace.
+    expected_bytes: Option<u64>,
+    /// Bytes read so far (unmapped input).
+    bytes_read: u64,
     /// Bytes at the start of the map already dropped from the mapping.
     released: usize,
     layout: Layout,
@@ -94,10 +99,6 @@ pub struct SampleReader {
     staged: Chunk,
 }
 
-/// Larger magnitudes (in s, V or mA) are refused as implausible rather than integrated into
-/// infinities.
-pub const MAX_MAGNITUDE: f64 = 1e15;
-
 /// Samples a reordering reader holds back.
 pub const REORDER_WINDOW: usize = 256;
 
@@ -116,6 +117,17 @@ impl Ord for OrdF64 {
     }
 }
 
+/// The error for a file that another program shortened while it was read.
+fn shortened(path: &str, got: u64, want: u64) -> Error {
+    Error::input(
+        path,
+        format!(
+            "the file was shortened by another program while it was read: it ended after {got} \
+             of its {want} bytes"
+        ),
+    )
+}
+
 impl SampleReader {
     /// Read `data`; errors name `path`, the file as the user gave it. A file of at least
     /// `read.mmap_min_bytes` is memory-mapped (if another program shortens the file while it is
@@ -129,14 +141,18 @@ impl SampleReader {
         let file = std::fs::File::open(data)
             .map_err(|e| Error::input(path, format!("cannot open: {}", io_reason(&e))))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let map_it = read
-            .mmap_min_bytes
-            .is_some_and(|min| size >= min.max(1) && usize::try_from(size).is_ok());
+        // Mapped only when the process opted in (its SIGBUS guard is installed): a library or
+        // Python caller reads, so a file shortened meanwhile is an error, not a dead process.
+        let map_it = super::mapguard::installed()
+            && read
+                .mmap_min_bytes
+                .is_some_and(|min| size >= min.max(1) && usize::try_from(size).is_ok());
         // Unix only: elsewhere parsed pages could not be dropped from the mapping.
-        let map = if cfg!(unix) && map_it {
+        let mut map = if cfg!(unix) && map_it {
             // SAFETY: the map is only read, never written. Another program may still shorten
             // the file while it is mapped: reads past the new end then raise SIGBUS, which the
-            // binary turns into an error naming the file (see `mapguard`).
+            // installed guard turns into an error naming the file (see `mapguard`); a mapping
+            // the guard cannot cover is dropped below before any read.
             let map = unsafe { memmap2::Mmap::map(&file) }.ok();
             #[cfg(unix)]
             if let Some(m) = &map {
@@ -146,12 +162,21 @@ impl SampleReader {
         } else {
             None
         };
-        let mut r = Self::from_input(path, layout, Box::new(file))?;
-        r.ctx.shapes &= read.simd;
-        r._map_guard = map
+        let guard = map
             .as_ref()
             .map(|m| super::mapguard::register(m.as_ptr(), m.len(), path));
+        if !guard.as_ref().is_some_and(|g| g.covers()) {
+            map = None;
+        }
+        let mut r = Self::from_input(path, layout, Box::new(file))?;
+        r.ctx.shapes &= read.simd;
+        r._map_guard = guard;
         r.map = map;
+        let expected = read.expected_bytes.unwrap_or(size);
+        if size < expected {
+            return Err(shortened(path, size, expected));
+        }
+        r.expected_bytes = Some(expected);
         Ok(r)
     }
 
@@ -179,6 +204,9 @@ impl SampleReader {
         r.ctx.shapes &= read.simd;
         r.skip_partial_line = offset > 0;
         r.window = true;
+        r.expected_bytes = read
+            .expected_bytes
+            .map(|total| len.min(total.saturating_sub(offset)));
         r.block = usize::try_from(len)
             .unwrap_or(BLOCK_BYTES)
             .clamp(64 << 10, BLOCK_BYTES);
@@ -238,6 +266,8 @@ impl SampleReader {
             path: path.to_string(),
             input,
             _map_guard: None,
+            expected_bytes: None,
+            bytes_read: 0,
             map: None,
             released: 0,
             skip_partial_line: false,
@@ -485,8 +515,12 @@ impl SampleReader {
             }
         };
         self.end += n;
+        self.bytes_read += n as u64;
         if n == 0 {
             self.eof = true;
+            if let Some(want) = self.expected_bytes.filter(|w| self.bytes_read < *w) {
+                return Err(shortened(&self.path, self.bytes_read, want));
+            }
         }
         Ok(())
     }

@@ -3,7 +3,6 @@
 //! parser ([`super::number`]). Errors are kept with their line within the part.
 
 use super::number::*;
-use super::reader::{MAX_LINE_BYTES, MAX_MAGNITUDE};
 use super::rowshape::{ShapeCtx, Shapes, Sink};
 use super::Delimiter;
 use crate::error::snippet;

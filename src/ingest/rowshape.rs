@@ -16,8 +16,7 @@
 //! 64 bytes) is left to the scalar parser. Other architectures than x86-64
 //! always take the scalar parser.
 
-use super::number::POW10;
-use super::reader::MAX_MAGNITUDE;
+use super::number::{MAX_MAGNITUDE, POW10};
 
 /// Shapes kept per part; the most recently matched is tried first.
 const MAX_SHAPES: usize = 4;

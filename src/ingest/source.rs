@@ -112,6 +112,8 @@ impl Source {
     /// (and, for standard input or compressed files, one copy into a temporary file).
     pub fn open(path: &str, opts: &IngestOptions) -> Result<Source> {
         let data = open_data(path)?;
+        // The size every later read must find (see `ReadOptions::expected_bytes`).
+        let expected_bytes = std::fs::metadata(data.path()).ok().map(|m| m.len());
         let first = first_bytes(path, data.path())?;
         let session = native::sniff(path, data.path(), &first)?;
         let (mut layout, session) = match session {
@@ -152,13 +154,9 @@ impl Source {
             read: reader::ReadOptions {
                 mmap_min_bytes: (!opts.no_mmap).then_some(opts.mmap_min_bytes),
                 simd: !opts.no_simd,
+                expected_bytes,
             },
         })
-    }
-
-    /// The file the bytes are read from (a temporary copy for piped or compressed input).
-    pub fn data_path(&self) -> &std::path::Path {
-        self.data.path()
     }
 
     /// Size of the bytes to read, if known.

@@ -2,7 +2,7 @@
 //! distribution of per-message charge, and a gallery of events.
 
 use super::{color, e, fmt_seconds, Chart};
-use crate::report::BatchReport;
+use crate::batch::BatchReport;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -224,7 +224,7 @@ impl Chart for BatteryChart<'_> {
                 .label(format!(
                     "idle only ({:.1} mA): {}",
                     g.baseline_ma,
-                    crate::report::hours(idle)
+                    crate::units::fmt_hours(idle)
                 ))
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 24, y)], BLACK.mix(0.6).stroke_width(2))

@@ -17,7 +17,7 @@ pub fn panels(a: &Analysis, prefix: &str) -> Vec<Panel> {
                     .iter()
                     .map(|[t, lo, hi]| ((t - ev.start_s) * 1e3, *lo, *hi))
                     .collect(),
-                baseline_ma: a.baseline_ma,
+                baseline_ma: a.detection.baseline_ma,
                 start_ms: 0.0,
                 end_ms: (ev.end_s - ev.start_s) * 1e3,
                 excess_charge_ma_ms: ev.excess_charge_ma_ms,

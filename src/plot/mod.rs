@@ -3,7 +3,6 @@
 //! palette, safe for colour-blind readers.
 
 pub mod charts;
-pub mod envelope;
 pub mod gallery;
 pub mod trace;
 

@@ -48,8 +48,8 @@ impl TraceChart<'_> {
         };
         let pad = ((hi - lo) * 0.08).max(1e-9);
         (
-            lo.min(a.baseline_ma) - pad,
-            hi.max(a.baseline_ma + a.threshold_ma) + 2.0 * pad,
+            lo.min(a.detection.baseline_ma) - pad,
+            hi.max(a.detection.baseline_ma + a.detection.threshold_ma) + 2.0 * pad,
             pad,
         )
     }
@@ -80,11 +80,12 @@ impl Chart for TraceChart<'_> {
         root.fill(&WHITE).map_err(e)?;
         let (t0, t1) = self.window;
         let (y0, y1, pad) = self.y_range();
-        let name = std::path::Path::new(&a.file)
+        let name = std::path::Path::new(&a.ingest.file)
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or(&a.file);
+            .unwrap_or(&a.ingest.file);
         let visible: Vec<_> = a
+            .detection
             .bursts
             .iter()
             .filter(|b| b.end_s >= t0 && b.start_s <= t1)
@@ -95,7 +96,7 @@ impl Chart for TraceChart<'_> {
                     "{name}: {} burst{}, idle {:.2} mA, {:.1} mA·ms in bursts",
                     visible.len(),
                     if visible.len() == 1 { "" } else { "s" },
-                    a.baseline_ma,
+                    a.detection.baseline_ma,
                     visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
                 ),
                 ("sans-serif", 26),
@@ -134,7 +135,7 @@ impl Chart for TraceChart<'_> {
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], color(0).stroke_width(2))
             });
-        let base = a.baseline_ma;
+        let base = a.detection.baseline_ma;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(t0, base), (t1, base)],
@@ -143,7 +144,7 @@ impl Chart for TraceChart<'_> {
             .map_err(e)?
             .label(format!("idle {:.2} mA", base))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(2).stroke_width(2)));
-        let thr = base + a.threshold_ma;
+        let thr = base + a.detection.threshold_ma;
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(t0, thr), (t1, thr)],
@@ -152,10 +153,10 @@ impl Chart for TraceChart<'_> {
                 color(3).stroke_width(2),
             ))
             .map_err(e)?
-            .label(format!("burst trigger +{:.2} mA", a.threshold_ma))
+            .label(format!("burst trigger +{:.2} mA", a.detection.threshold_ma))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(3).stroke_width(2)));
         // Packet exchanges (--pcap): a tick per exchange at its first packet, coloured by phase.
-        if let Some(p) = &a.pcap {
+        if let Some(p) = &a.capture {
             let tick = (y1 - y0) * 0.07;
             for (k, phase) in Phase::ALL.iter().enumerate() {
                 let ticks: Vec<f64> = p

@@ -36,11 +36,11 @@ pub fn field(s: &str) -> String {
 pub fn render(a: &Analysis) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
-    let q = match a.quantity {
+    let q = match a.ingest.quantity {
         crate::trace::Quantity::Voltage => "voltage",
         crate::trace::Quantity::Current => "current",
     };
-    for b in &a.bursts {
+    for b in &a.detection.bursts {
         let cut = match (b.cut_start, b.cut_end) {
             (true, true) => "both",
             (true, false) => "start",
@@ -49,13 +49,13 @@ pub fn render(a: &Analysis) -> String {
         };
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            field(&a.file),
-            field(&a.format),
+            field(&a.ingest.file),
+            field(&a.ingest.format),
             q,
-            a.baseline_ma,
-            a.noise_ma,
-            a.threshold_ma,
-            a.sample_interval_s,
+            a.detection.baseline_ma,
+            a.detection.noise_ma,
+            a.detection.threshold_ma,
+            a.ingest.sample_interval_s,
             b.index,
             b.start_s,
             b.end_s,

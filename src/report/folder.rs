@@ -1,37 +1,15 @@
 //! A batch report folder: build the report from the files' outcomes, write every output into a
 //! folder that appears whole or not at all, and read one back (for `merge`, `plot` and `diff`).
 
-use super::{
-    html, markdown, parquet, phases_csv, summary_csv, windows_csv, BatchReport, BatchReportIn,
-};
+use super::{html, markdown, parquet, phases_csv, summary_csv, windows_csv};
+use crate::batch::BatchReport;
 use crate::error::{Error, Result};
 use crate::output::AtomicDir;
-use crate::pipeline::FileOutcome;
 use crate::plot::charts::{
     BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart, WindowsChart,
 };
 use crate::plot::gallery::{empty_panel, panels};
 use crate::plot::render;
-use crate::summarize::{summarize, SummarySettings};
-
-/// Summarise the outcomes into a report.
-pub fn build(
-    settings: SummarySettings,
-    inputs: Vec<String>,
-    shard: Option<String>,
-    files: Vec<FileOutcome>,
-) -> BatchReport {
-    let summaries = summarize(&files, &settings);
-    BatchReport {
-        tool: format!("shuntscope {}", env!("CARGO_PKG_VERSION")),
-        settings,
-        inputs,
-        shard,
-        failed: files.iter().filter(|f| f.error.is_some()).count(),
-        files,
-        summaries,
-    }
-}
 
 /// The charts a report folder holds: (file, caption).
 pub const CHARTS: &[(&str, &str)] = &[
@@ -58,7 +36,7 @@ pub const CHARTS: &[(&str, &str)] = &[
 pub fn has_pcap(r: &BatchReport) -> bool {
     r.files
         .iter()
-        .any(|f| f.result.as_ref().is_some_and(|x| x.pcap.is_some()))
+        .any(|f| f.result.as_ref().is_some_and(|x| x.capture.is_some()))
 }
 
 /// Some file had phase windows.
@@ -132,26 +110,6 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
     }
     out.write("report.html", html::render(r, &images).as_bytes())?;
     out.commit()
-}
-
-/// The settings and files of a report folder's report.json.
-pub fn read(dir: &str) -> Result<BatchReportIn> {
-    let path = format!("{}/report.json", dir.trim_end_matches('/'));
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::input(
-            &path,
-            format!("cannot read: {}", crate::ingest::io_reason(&e)),
-        )
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        Error::input(&path, format!("not a shuntscope batch report: {e}")).at_line(e.line() as u64)
-    })
-}
-
-/// Read a report folder back (its settings and files; the summaries are recomputed).
-pub fn load(dir: &str) -> Result<BatchReport> {
-    let r = read(dir)?;
-    Ok(build(r.settings, r.inputs, None, r.files))
 }
 
 /// A gallery of one trace per group (the first with excerpts): one row per group, one panel

@@ -1,4 +1,7 @@
-//! Report: pure functions from results to text, one file per output format.
+//! Render: results to text, one file per output format (table, JSON, CSV, Markdown, HTML,
+//! Parquet), as functions of the results alone. [`folder`] is the one part that touches files:
+//! it draws the charts (crate::plot) and writes a report folder whole or not at all; a chart
+//! that cannot be drawn is a warning on standard error, never the end of the report.
 
 pub mod csv;
 pub mod json;
@@ -36,30 +39,7 @@ pub mod html;
 pub mod markdown;
 pub mod parquet;
 
-use crate::pipeline::FileOutcome;
-use crate::summarize::{Summaries, SummarySettings};
-use serde::{Deserialize, Serialize};
-
-/// Everything a batch run found; report.json is this, and `merge` reads `settings` and `files`
-/// back from it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchReport {
-    pub tool: String,
-    pub settings: SummarySettings,
-    pub inputs: Vec<String>,
-    pub shard: Option<String>,
-    pub files: Vec<FileOutcome>,
-    pub failed: usize,
-    pub summaries: Summaries,
-}
-
-/// The part of report.json that `merge` needs.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BatchReportIn {
-    pub settings: SummarySettings,
-    pub inputs: Vec<String>,
-    pub files: Vec<FileOutcome>,
-}
+use crate::batch::BatchReport;
 
 /// `12.3`, or `–` for a missing number.
 pub fn num(v: Option<f64>, decimals: usize) -> String {
@@ -69,16 +49,7 @@ pub fn num(v: Option<f64>, decimals: usize) -> String {
     }
 }
 
-/// Hours as `12.3 h` or `4.1 d`.
-pub fn hours(h: f64) -> String {
-    if !h.is_finite() {
-        "–".into()
-    } else if h >= 48.0 {
-        format!("{:.1} d", h / 24.0)
-    } else {
-        format!("{h:.1} h")
-    }
-}
+pub use crate::units::fmt_hours as hours;
 
 /// The tables of a batch report, as rows of cells: (title, intro, header, rows). Markdown and
 /// HTML render the same tables.
@@ -286,7 +257,7 @@ fn capture_tables(r: &BatchReport) -> Vec<Table> {
         let align: Vec<Vec<String>> = r
             .files
             .iter()
-            .filter_map(|f| Some((f, f.result.as_ref()?.pcap.as_ref()?)))
+            .filter_map(|f| Some((f, f.result.as_ref()?.capture.as_ref()?)))
             .map(|(f, p)| {
                 vec![
                     f.file.clone(),
@@ -343,12 +314,12 @@ fn file_tables(r: &BatchReport) -> Vec<Table> {
                 Some(vec![
                     f.file.clone(),
                     f.group.clone(),
-                    x.format.clone(),
-                    x.samples.to_string(),
-                    crate::units::fmt_duration(x.sample_interval_s),
-                    num(Some(x.baseline_ma), 2),
-                    num(Some(x.noise_ma), 2),
-                    x.bursts.len().to_string(),
+                    x.ingest.format.clone(),
+                    x.ingest.samples.to_string(),
+                    crate::units::fmt_duration(x.ingest.sample_interval_s),
+                    num(Some(x.detection.baseline_ma), 2),
+                    num(Some(x.detection.noise_ma), 2),
+                    x.detection.bursts.len().to_string(),
                     x.attribution.events.len().to_string(),
                     x.attribution.unexplained_bursts.len().to_string(),
                     x.attribution.unmatched_events.len().to_string(),
@@ -429,7 +400,7 @@ pub fn phase_rows(r: &BatchReport) -> Vec<(String, crate::attribute::pcap::Phase
             .files
             .iter()
             .filter(|f| f.group == g)
-            .filter_map(|f| f.result.as_ref()?.pcap.as_ref())
+            .filter_map(|f| f.result.as_ref()?.capture.as_ref())
             .flat_map(|p| p.exchanges.iter().cloned())
             .collect();
         out.extend(phases(&rows).into_iter().map(|p| (g.to_string(), p)));

@@ -44,10 +44,10 @@ pub fn events(r: &BatchReport) -> Result<Vec<u8>> {
                 e.excess_charge_ma_ms,
                 e.charge_ma_ms,
                 e.energy_mj,
-                x.baseline_ma,
-                x.supply_v,
-                x.noise_ma,
-                x.sample_interval_s,
+                x.detection.baseline_ma,
+                x.detection.supply_v,
+                x.detection.noise_ma,
+                x.ingest.sample_interval_s,
             ]
             .into_iter()
             .enumerate()
@@ -157,7 +157,7 @@ pub fn exchanges(r: &BatchReport) -> Result<Vec<u8>> {
     let mut charge = Vec::new();
     let mut energy = Vec::new();
     for o in &r.files {
-        let Some(p) = o.result.as_ref().and_then(|x| x.pcap.as_ref()) else {
+        let Some(p) = o.result.as_ref().and_then(|x| x.capture.as_ref()) else {
             continue;
         };
         for e in &p.exchanges {
@@ -216,7 +216,7 @@ pub fn windows(r: &BatchReport) -> Result<Vec<u8>> {
                 w.mean_ma,
                 w.peak_ma,
                 w.mean_mw,
-                x.baseline_ma,
+                x.detection.baseline_ma,
             ]) {
                 v.push(x);
             }

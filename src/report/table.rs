@@ -35,20 +35,20 @@ pub fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
 
 pub fn render(a: &Analysis) -> String {
     let mut s = String::new();
-    let i = &a.input;
-    let _ = writeln!(s, "file       {}", a.file);
+    let i = &a.ingest.input;
+    let _ = writeln!(s, "file       {}", a.ingest.file);
     let _ = writeln!(
         s,
         "format     {} ({}, data from line {})",
-        a.format, i.dialect, i.data_line
+        a.ingest.format, i.dialect, i.data_line
     );
     let _ = writeln!(s, "time       {}", i.time_source);
-    let q = match a.quantity {
+    let q = match a.ingest.quantity {
         Quantity::Voltage => "voltage",
         Quantity::Current => "current",
     };
     let _ = writeln!(s, "value      {} in {} ({q})", i.value_column, i.value_unit);
-    let _ = writeln!(s, "current    {}", a.calibration_text);
+    let _ = writeln!(s, "current    {}", a.ingest.calibration_text);
     for note in &i.scaling {
         let _ = writeln!(s, "scaling    {note}");
     }
@@ -58,28 +58,29 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(
         s,
         "samples    {} over {:.6} s, one every {}",
-        a.samples,
-        a.totals.duration_s,
-        fmt_duration(a.sample_interval_s)
+        a.ingest.samples,
+        a.detection.totals.duration_s,
+        fmt_duration(a.ingest.sample_interval_s)
     );
     let _ = writeln!(
         s,
         "baseline   {:.3} mA ({}), noise {:.3} mA rms{}",
-        a.baseline_ma,
-        if a.baseline_source == crate::analysis::BaselineSource::Auto {
+        a.detection.baseline_ma,
+        if a.detection.baseline_source == crate::analysis::BaselineSource::Auto {
             "estimated"
         } else {
             "given"
         },
-        a.noise_ma,
-        a.quantisation_ma
+        a.detection.noise_ma,
+        a.detection
+            .quantisation_ma
             .map(|q| format!(", steps of {q:.4} mA"))
             .unwrap_or_default()
     );
     let _ = writeln!(
         s,
         "threshold  +{:.3} mA above the baseline to start a burst, tail below +{:.3} mA",
-        a.threshold_ma, a.release_ma
+        a.detection.threshold_ma, a.detection.release_ma
     );
     let _ = writeln!(s);
     let _ = writeln!(
@@ -96,7 +97,7 @@ pub fn render(a: &Analysis) -> String {
         "energy_mj",
         "samples"
     );
-    for b in &a.bursts {
+    for b in &a.detection.bursts {
         let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
         let _ = writeln!(
             s,
@@ -113,11 +114,11 @@ pub fn render(a: &Analysis) -> String {
             b.samples
         );
     }
-    let t = &a.totals;
+    let t = &a.detection.totals;
     let _ = writeln!(s);
-    let supply = match &a.input.supply_column {
+    let supply = match &a.ingest.input.supply_column {
         Some(c) => format!("with the supply measured ({c})"),
-        None => format!("at {} V", a.supply_v),
+        None => format!("at {} V", a.detection.supply_v),
     };
     let _ = writeln!(
         s,
@@ -138,7 +139,7 @@ pub fn render(a: &Analysis) -> String {
         let _ = writeln!(s);
         windows(&mut s, &a.windows);
     }
-    if let Some(p) = &a.pcap {
+    if let Some(p) = &a.capture {
         let _ = writeln!(s);
         pcap(&mut s, p, true);
     }

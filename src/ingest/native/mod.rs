@@ -121,7 +121,9 @@ impl Session {
         })
     }
 
-    /// Inflated copies kept so far (see [`Session::keep_inflated`]).
+    /// Inflated copies kept so far (see [`Session::keep_inflated`]): the tests' check that a
+    /// second pass reads the copy.
+    #[cfg(test)]
     pub fn inflated_copies(&self) -> usize {
         match self {
             Session::Ppk2(s) => s.spool.copies(),

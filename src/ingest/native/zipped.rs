@@ -221,6 +221,7 @@ impl Spool {
     }
 
     /// Finished copies.
+    #[cfg(test)]
     pub fn copies(&self) -> usize {
         self.0.lock().map(|s| s.done.len()).unwrap_or(0)
     }
@@ -362,11 +363,6 @@ impl Chain {
             self.spool.finish(m, c.file);
         }
         Ok(())
-    }
-
-    /// Uncompressed bytes of all the members.
-    pub fn size(&self) -> u64 {
-        self.members.iter().map(|m| m.size).sum()
     }
 
     /// Fill `buf` as far as the stream goes; returns the bytes read (less only at the end).

@@ -1,0 +1,30 @@
+//! `shuntscope analyze FILE`: one trace through the pipeline, its bursts, events and totals.
+
+use super::args::AnalyzeArgs;
+use crate::error::Result;
+use crate::pipeline::run_file;
+use crate::report;
+
+pub fn run(args: &AnalyzeArgs) -> Result<i32> {
+    let settings = args.settings.settings();
+    let analysis = run_file(&args.file, &settings)?;
+    if !args.quiet {
+        for w in &analysis.warnings {
+            eprintln!("warning: {}: {}", analysis.ingest.file, w.message);
+        }
+    }
+    let text = report::render(&analysis, args.format)?;
+    match &args.output {
+        Some(path) => {
+            crate::output::refuse_existing(path, args.force)?;
+            crate::output::write_atomic(path, text.as_bytes())?
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (| head) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(0)
+}

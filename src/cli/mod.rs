@@ -1,0 +1,154 @@
+//! The command line, compiled once: the `shuntscope` binary (`src/main.rs`) and the Python
+//! wheel's `shuntscope` command both call [`main`]. `args.rs` holds the clap definitions only;
+//! one file per subcommand is short glue between them and the library.
+//!
+//! Exit codes (also in `--help` and the README): 0 done; 1 the analysis found a regression
+//! (`diff`'s gate); 2 bad input or usage (one line naming the file, the line and what was
+//! expected); 3 an internal fault (a bug: the line asks for a report).
+//!
+//! Process-wide policy lives here, not in the library: the SIGBUS guard that makes
+//! memory-mapping inputs safe (see [`crate::allow_mmap`]) and the panic hook.
+
+mod analyze;
+mod args;
+mod batch;
+mod diff;
+mod formats;
+mod inspect;
+mod plot;
+mod synth;
+
+pub use args::Cli;
+
+use crate::error::{Error, Result};
+use args::Command;
+use clap::Parser;
+
+/// Run the command the command line names: its exit code, or the error. No process-wide
+/// policy is set here (see [`main`]).
+pub fn dispatch(cli: &Cli) -> Result<i32> {
+    match &cli.command {
+        Command::Analyze(a) => analyze::run(a),
+        Command::Synth(a) => synth::run(a),
+        Command::Batch(a) => batch::run(a),
+        Command::Merge(a) => batch::merge(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Formats => formats::run(),
+        Command::Inspect(a) => inspect::inspect(a),
+        Command::Convert(a) => inspect::convert(a),
+    }
+}
+
+/// Parse `argv` (without the program name) as the command line.
+pub fn parse<I, T>(argv: I) -> std::result::Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let words = std::iter::once(std::ffi::OsString::from("shuntscope"))
+        .chain(argv.into_iter().map(Into::into));
+    Cli::try_parse_from(words)
+}
+
+/// A long flag of a subcommand, as clap knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// The long name without dashes (`shunt-ohms`).
+    pub long: String,
+    /// Takes a value (else a switch).
+    pub takes_value: bool,
+    /// May be given more than once.
+    pub repeats: bool,
+}
+
+/// The long flags of a subcommand (`analyze`, `batch`, ...), `--help` aside: what the Python
+/// package's keyword arguments must match (its tests check the typed stubs against this).
+pub fn flags(subcommand: &str) -> Option<Vec<Flag>> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let sub = cmd.find_subcommand(subcommand)?;
+    Some(
+        sub.get_arguments()
+            .filter_map(|a| {
+                let long = a.get_long()?;
+                (long != "help").then(|| Flag {
+                    long: long.to_string(),
+                    takes_value: a.get_action().takes_values(),
+                    repeats: matches!(a.get_action(), clap::ArgAction::Append),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The whole program on `argv` (without the program name): parse, opt in to memory-mapped
+/// reads (the SIGBUS guard), run, print an error as one line on standard error. Returns the
+/// exit code: 0, 1 (regression), 2 (bad input or usage), 3 (internal fault).
+pub fn main<I, T>(argv: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match parse(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help and --version, 2 for usage errors.
+            return e.exit_code();
+        }
+    };
+    crate::allow_mmap();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(&cli)));
+    let result = run.unwrap_or_else(|p| Err(Error::internal(panic_text(p.as_ref()))));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    let what = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    format!("shuntscope panicked: {what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_an_internal_error_with_exit_code_3() {
+        let p = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+        let e = Error::internal(panic_text(p.as_ref()));
+        assert_eq!(e.exit_code(), 3);
+        let line = e.to_string();
+        assert!(line.contains("shuntscope panicked: boom"), "{line}");
+        assert!(line.contains("please report"), "{line}");
+    }
+
+    #[test]
+    fn flags_of_a_subcommand() {
+        let f = flags("analyze").unwrap();
+        let shunt = f.iter().find(|f| f.long == "shunt-ohms").unwrap();
+        assert!(shunt.takes_value && !shunt.repeats);
+        assert!(f.iter().any(|f| f.long == "port" && f.repeats));
+        assert!(f.iter().any(|f| f.long == "no-mmap" && !f.takes_value));
+        assert!(!f.iter().any(|f| f.long == "help"));
+        assert!(flags("no-such-command").is_none());
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        let e = parse(["analyze", "--no-such-flag"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(parse(["--version"]).unwrap_err().exit_code(), 0);
+    }
+}
