@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +111,69 @@ def test_read_returns_the_values_written(tmp_path):
     assert df["D0"].to_list()[:12] == [1.0] * 10 + [0.0] * 2
 
 
-def test_formats_and_the_command():
+def test_formats():
     names = [f["name"] for f in shuntscope.formats()]
     assert {"ppk2-session", "sigrok-session", "jls", "table"} <= set(names)
-    exe = shutil.which("shuntscope")
-    if exe:
-        out = subprocess.run([exe, "formats"], capture_output=True, text=True)
-        assert out.returncode == 0 and "ppk2-session" in out.stdout
+
+
+def wheel_command() -> str:
+    """The wheel's `shuntscope` console command: beside this interpreter (a venv need not be on
+    PATH), else on PATH."""
+    here = Path(sys.executable).parent / "shuntscope"
+    found = str(here) if here.exists() else shutil.which("shuntscope")
+    assert found, "the wheel's shuntscope command is not installed"
+    return found
+
+
+def test_the_wheels_command_is_the_cli():
+    exe = wheel_command()
+    assert Path(exe).resolve() != (ROOT / "target" / "release" / "shuntscope").resolve()
+    out = subprocess.run([exe, "formats"], capture_output=True, text=True)
+    assert out.returncode == 0 and "ppk2-session" in out.stdout
+    # The same JSON as the Rust binary, and the same exit codes and one-line errors.
+    path = str(SEED / "mqtt.csv")
+    got = subprocess.run([exe, "analyze", path, "-f", "json", "-q"], capture_output=True, text=True)
+    want = run_cli("analyze", path, "-f", "json", "-q")
+    assert got.returncode == 0 and json.loads(got.stdout) == json.loads(want.stdout)
+    bad = subprocess.run([exe, "analyze", str(ROOT / "no-such-file.csv")], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no-such-file.csv" in bad.stderr
+    usage = subprocess.run([exe, "analyze", "--no-such-flag"], capture_output=True, text=True)
+    assert usage.returncode == 2
+    assert subprocess.run([exe, "--version"], capture_output=True, text=True).returncode == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="watches /proc/self/fd")
+def test_a_file_shortened_during_a_read_raises_input_error(tmp_path):
+    """The library reads files (no memory map): another program shortening one meanwhile is an
+    InputError naming the file, never a dead interpreter. A watcher thread truncates the file as
+    soon as the reader has it open (seen in /proc/self/fd)."""
+    p = tmp_path / "long.csv"
+    with p.open("w") as f:
+        f.write("time_s,current_ma\n")
+        line = "".join(f"{k * 1e-5:.5f},{170 + (k % 1000 < 30) * 64}\n" for k in range(100_000))
+        for _ in range(20):  # 2 M rows, ~40 MB
+            f.write(line)
+    size = p.stat().st_size
+    target = str(p.resolve())
+    done = threading.Event()
+
+    def shorten_when_open() -> None:
+        while not done.is_set():
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    if os.readlink(f"/proc/self/fd/{fd}") == target:
+                        os.truncate(target, size // 3)
+                        return
+                except OSError:
+                    pass
+
+    watcher = threading.Thread(target=shorten_when_open)
+    watcher.start()
+    try:
+        with pytest.raises(shuntscope.InputError) as e:
+            shuntscope.analyze(p)
+    finally:
+        done.set()
+        watcher.join()
+    assert "long.csv" in str(e.value) and "shortened" in str(e.value)
+    assert os.path.getsize(p) == size // 3
