@@ -414,6 +414,10 @@ pub fn analyze_source(
             w.push(&c.time_s, &c.value, p, &c.window);
         }
         for (&tk, &mk) in c.time_s.iter().zip(&c.marker) {
+            // An undefined state (NaN: a PPK2 channel's `00`) keeps the state before it.
+            if mk.is_nan() {
+                continue;
+            }
             let high = mk >= marker_threshold;
             if high && marker_high == Some(false) {
                 marker_edges_s.push(tk);

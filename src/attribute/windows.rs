@@ -178,6 +178,11 @@ impl Tracker {
     }
 
     fn sample(&mut self, t1: f64, i1: f64, p1: f64, w1: Option<f64>) {
+        // An undefined marker state (NaN: a PPK2 channel's `00`) keeps the state before it.
+        let w1 = match (w1, self.prev) {
+            (Some(x), Some(p)) if x.is_nan() => p.3,
+            _ => w1,
+        };
         let Some((t0, i0, p0, w0)) = self.prev else {
             self.first_s = Some(t1);
             // A marker already in at the first sample: a window cut by the trace's start.

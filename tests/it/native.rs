@@ -676,3 +676,88 @@ fn measured_energy_of_merged_and_separate_bursts_by_hand() {
         assert!((f(&a["totals"]["energy_mj"]) - total).abs() < 1e-9 * total);
     }
 }
+
+/// PPK2 digital channels hold two bits each (`01` low, `10` high, `11` toggled, `00`
+/// undefined): a session written by tests/fixtures/native/make_ppk2_gpio.py (zipfile and struct
+/// only) converts to the values that script wrote down independently, and D0 as a marker gives
+/// its three rising edges (a lone toggled sample is one), an undefined stretch none.
+#[test]
+fn ppk2_digital_channels_are_two_bits_each() {
+    let p = fixture("native/generated_gpio-pattern.ppk2");
+    let want =
+        std::fs::read_to_string(fixture("native/generated_gpio-pattern.expected.csv")).unwrap();
+    let dir = TempDir::new();
+    let out = dir.path("gpio.csv");
+    let done = run(&["convert", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let got = std::fs::read_to_string(&out).unwrap();
+    let (got, want): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    assert_eq!(got[0], want[0]);
+    assert_eq!(got.len(), 1001);
+    for (k, (g, w)) in got.iter().zip(&want).enumerate().skip(1) {
+        let (g, w): (Vec<&str>, Vec<&str>) = (g.split(',').collect(), w.split(',').collect());
+        assert_eq!(g.len(), w.len(), "line {}", k + 1);
+        for (c, (a, b)) in g.iter().zip(&w).enumerate() {
+            if b.is_empty() {
+                assert!(
+                    a.is_empty(),
+                    "line {} column {c}: {a}, undefined expected",
+                    k + 1
+                );
+            } else {
+                let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "line {} column {c}: {a} vs {b}",
+                    k + 1
+                );
+            }
+        }
+    }
+    // Edges 40 ms apart: a tolerance under that (the default lets a burst start 50 ms early).
+    let a = analyze_json(
+        &p,
+        &[
+            "--marker-col",
+            "D0",
+            "--baseline-ma",
+            "1",
+            "--threshold-ma",
+            "2",
+            "--tolerance-ms",
+            "1",
+        ],
+    );
+    let edges: Vec<f64> = a["marker_edges_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    assert_eq!(edges, vec![0.01, 0.05, 0.08]);
+    // The two steps are events at their edges; the lone toggle has no burst to explain it.
+    let events = a["attribution"]["events"].as_array().unwrap();
+    let times: Vec<f64> = events.iter().map(|e| f(&e["time_s"])).collect();
+    assert_eq!(times, vec![0.01, 0.05], "{}", a["attribution"]);
+    // 5 mA over samples 101-198 (97 steps of 0.1 ms) and a one-step edge at each end:
+    // 5 × 9.7 + 2 × ½ × 5 × 0.1 = 49.0 mA·ms.
+    for e in events {
+        assert!((f(&e["excess_charge_ma_ms"]) - 49.0).abs() < 1e-9, "{e}");
+    }
+    let a = analyze_json(
+        &p,
+        &[
+            "--marker-col",
+            "D2",
+            "--baseline-ma",
+            "1",
+            "--threshold-ma",
+            "2",
+        ],
+    );
+    assert!(a.get("marker_edges_s").is_none(), "{}", a["marker_edges_s"]);
+}

@@ -1,7 +1,14 @@
 //! nRF Connect Power Profiler sessions (`.ppk2`, format version 2): a ZIP archive holding
 //! `metadata.json` (`{"metadata": {"samplesPerSecond": 100000, ...}, "formatVersion": 2}`) and
 //! `session.raw`, 6 bytes a sample: a little-endian f32 current in µA, then a little-endian u16
-//! of the digital channels, D0 in bit 0. `session.raw` is inflated as it is read, block by block.
+//! of the digital channels, two bits each: channel n is `(word >> 2n) & 3` (the app's
+//! `averagedBitState`). `session.raw` is inflated as it is read, block by block.
+//!
+//! A channel's two bits become one number ([`logic_state`]): `01` (low for the whole sample) 0,
+//! `10` (high) 1, `11` (it toggled within the sample) 0.5, `00` (undefined) NaN. `convert`
+//! writes them so (NaN as an empty cell); as a marker or window column 0.5 is high at the
+//! default level 0.5 (a pulse shorter than a sample is still an edge), and NaN keeps the state
+//! before it.
 
 use super::zipped::{self, Chain, Member, Spool};
 use super::{Channels, Emit, BLOCK_SAMPLES};
@@ -149,10 +156,11 @@ impl Reader {
                 }
                 let c = &mut self.cols[1 + bit];
                 c.clear();
-                c.extend(bytes.chunks_exact(SAMPLE_BYTES).map(|b| {
-                    let d = u16::from_le_bytes([b[4], b[5]]);
-                    ((d >> bit) & 1) as f64
-                }));
+                c.extend(
+                    bytes
+                        .chunks_exact(SAMPLE_BYTES)
+                        .map(|b| logic_state(u16::from_le_bytes([b[4], b[5]]), bit)),
+                );
             }
             self.emit.emit(&self.cols, count, self.next, chunk);
             self.next += count as u64;
@@ -160,5 +168,35 @@ impl Reader {
                 return Ok(true);
             }
         }
+    }
+}
+
+/// Channel `ch`'s state in a PPK2 digital word: `(word >> 2ch) & 3` read as 0 (`01`: low the
+/// whole sample), 1 (`10`: high), 0.5 (`11`: toggled within the sample) or NaN (`00`: undefined).
+pub fn logic_state(word: u16, ch: usize) -> f64 {
+    match (word >> (2 * ch)) & 3 {
+        0b01 => 0.0,
+        0b10 => 1.0,
+        0b11 => 0.5,
+        _ => f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logic_state;
+
+    #[test]
+    fn two_bits_a_channel() {
+        // Every channel high (0xAAAA), as the real beacon recording without a logic probe.
+        assert!((0..8).all(|c| logic_state(0xAAAA, c) == 1.0));
+        assert!((0..8).all(|c| logic_state(0x5555, c) == 0.0));
+        // D0 toggled, D1 high, D2 low, D3 undefined; the rest low.
+        let w = 0b01_01_01_01_00_01_10_11;
+        assert_eq!(logic_state(w, 0), 0.5);
+        assert_eq!(logic_state(w, 1), 1.0);
+        assert_eq!(logic_state(w, 2), 0.0);
+        assert!(logic_state(w, 3).is_nan());
+        assert_eq!(logic_state(w, 7), 0.0);
     }
 }

@@ -124,7 +124,7 @@ pub fn streaming_trace() -> String {
 }
 
 /// A PPK2 session of `n` samples at 100 kS/s: 2 mA, with a 30 mA step of 500 samples (D0
-/// high) every second.
+/// high, two bits a channel as the format has them) every second.
 /// A PPK2 session of `n` samples at 100 kS/s, deflated: 2000 µA idle, 32000 µA for 500 samples
 /// from sample 50 000 of every 100 000, D0 high over the same samples.
 pub fn large_ppk2(path: &std::path::Path, n: usize) {
@@ -145,7 +145,9 @@ pub fn large_ppk2(path: &std::path::Path, n: usize) {
             let on = (50_000..50_500).contains(&(k % 100_000));
             let i: f32 = if on { 32000.0 } else { 2000.0 };
             block.extend_from_slice(&i.to_le_bytes());
-            block.extend_from_slice(&(on as u16).to_le_bytes());
+            // Two bits a channel: every channel low (01), D0 high (10) during the step.
+            let word: u16 = if on { 0x5556 } else { 0x5555 };
+            block.extend_from_slice(&word.to_le_bytes());
         }
         std::io::Write::write_all(&mut z, &block).unwrap();
     }
