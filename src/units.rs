@@ -142,9 +142,64 @@ pub fn fmt_hours(h: f64) -> String {
     }
 }
 
+/// Text for people with no negative zeros: a number shown as `-0`, `-0.0000` (a negative that
+/// rounds to zero at the shown precision, or −0.0) loses its sign. In a padded column the `-`
+/// becomes a space, so alignment holds; elsewhere it is dropped. Cost: one pass over the text.
+pub fn clean_negative_zeros(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut k = 0;
+    while k < b.len() {
+        if b[k] == b'-' && b.get(k + 1) == Some(&b'0') {
+            let before = k.checked_sub(1).map(|j| b[j]);
+            let starts = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.');
+            let mut j = k + 2;
+            if b.get(j) == Some(&b'.') && b.get(j + 1) == Some(&b'0') {
+                j += 1;
+                while b.get(j) == Some(&b'0') {
+                    j += 1;
+                }
+            }
+            let ends = !b
+                .get(j)
+                .is_some_and(|c| c.is_ascii_digit() || *c == b'.' || *c == b'e' || *c == b'E');
+            if starts && ends {
+                out.push_str(&text[last..k]);
+                let padded = before == Some(b' ') && k >= 2 && b[k - 2] == b' ';
+                if padded {
+                    out.push(' ');
+                }
+                last = k + 1;
+                k = j;
+                continue;
+            }
+        }
+        k += 1;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zeros_print_as_zero() {
+        let c = clean_negative_zeros;
+        assert_eq!(
+            c("excess -0.0000 mA·ms = -0.00000 mJ"),
+            "excess 0.0000 mA·ms = 0.00000 mJ"
+        );
+        assert_eq!(c("   -0.0000  -0.0003"), "    0.0000  -0.0003");
+        assert_eq!(
+            c("(-0.0%) -0 x-0.0 2026-01-02 -0.01 -0e5 -05"),
+            "(0.0%) 0 x-0.0 2026-01-02 -0.01 -0e5 -05"
+        );
+        assert_eq!(c("mean -0.0000 mA"), "mean 0.0000 mA");
+        assert_eq!(c("-0.000"), "0.000");
+    }
 
     #[test]
     fn durations() {

@@ -8,11 +8,7 @@ use crate::report;
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     let settings = args.settings.settings();
     let analysis = run_file(&args.file, &settings)?;
-    if !args.quiet {
-        for w in &analysis.warnings {
-            eprintln!("warning: {}: {}", analysis.ingest.file, w.message);
-        }
-    }
+    super::print_warnings(&analysis, args.quiet);
     let text = report::render(&analysis, args.format)?;
     match &args.output {
         Some(path) => {

@@ -267,6 +267,10 @@ pub struct PlotArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Do not print the analysis' warnings.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
     #[command(flatten)]
     pub ingest: IngestArgs,
     #[command(flatten)]

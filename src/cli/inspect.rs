@@ -65,7 +65,7 @@ pub fn inspect(a: &InspectArgs) -> Result<i32> {
     let i = &ins.input;
     println!("file       {}", ins.file);
     println!("format     {} ({})", ins.format, ins.format_description);
-    println!("dialect    {}, data from line {}", i.dialect, i.data_line);
+    println!("dialect    {}", i.read_as());
     println!(
         "columns    {}",
         i.columns

@@ -40,6 +40,15 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
     }
 }
 
+/// Print an analysis' warnings on standard error, one line each, unless `quiet`.
+fn print_warnings(a: &crate::analysis::Analysis, quiet: bool) {
+    if !quiet {
+        for w in &a.warnings {
+            eprintln!("warning: {}: {}", a.ingest.file, w.message);
+        }
+    }
+}
+
 /// Parse `argv` (without the program name) as the command line.
 pub fn parse<I, T>(argv: I) -> std::result::Result<Cli, clap::Error>
 where

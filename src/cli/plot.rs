@@ -115,6 +115,7 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
             (an, w, env)
         }
     };
+    super::print_warnings(&analysis, a.quiet);
     let (t0, t1) = if window.1 > window.0 {
         window
     } else {
@@ -136,6 +137,7 @@ fn gallery_of_trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32>
     let mut settings = a.settings();
     settings.excerpts = GALLERY_EVENTS;
     let an = run_file(&a.input, &settings)?;
+    super::print_warnings(&an, a.quiet);
     let panels = panels(&an, "");
     if panels.is_empty() {
         return Err(Error::input(

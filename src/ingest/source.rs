@@ -229,7 +229,10 @@ impl Source {
     /// What the reader chose, for reports.
     pub fn info(&self) -> TraceInfo {
         let l = &self.layout;
-        let mut dialect = l.delimiter.describe().to_string();
+        let mut dialect = match &self.session {
+            Some(s) => s.storage().to_string(),
+            None => l.delimiter.describe().to_string(),
+        };
         if l.decimal_comma {
             dialect.push_str(", decimal comma");
         }

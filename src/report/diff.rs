@@ -111,7 +111,7 @@ pub fn table(d: &Diff) -> String {
 /// A Markdown table for a pull-request comment.
 pub fn markdown(d: &Diff) -> String {
     let (header, rows) = cells(d);
-    let esc = |c: &str| c.replace('|', "\\|");
+    let esc = |c: &str| crate::units::clean_negative_zeros(&c.replace('|', "\\|"));
     let mut s = format!(
         "### shuntscope diff\n\n{}\n\n| {} |\n|{}|\n",
         summary_line(d),

@@ -27,7 +27,7 @@ pub enum OutputFormat {
 /// Render one analysis in the chosen format.
 pub fn render(a: &Analysis, format: OutputFormat) -> Result<String> {
     match format {
-        OutputFormat::Table => Ok(table::render(a)),
+        OutputFormat::Table => Ok(crate::units::clean_negative_zeros(&table::render(a))),
         OutputFormat::Json => json::render(a),
         OutputFormat::Csv => Ok(csv::render(a)),
     }
@@ -68,6 +68,10 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
     t.extend(capture_tables(r));
     t.extend(window_tables(r));
     t.extend(file_tables(r));
+    // No `-0.000` in any cell (Markdown, HTML and the printed table alike).
+    for cell in t.iter_mut().flat_map(|t| t.rows.iter_mut()).flatten() {
+        *cell = crate::units::clean_negative_zeros(cell);
+    }
     t
 }
 

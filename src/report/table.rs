@@ -30,18 +30,14 @@ pub fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
         s.push_str(&line(r));
         s.push('\n');
     }
-    s
+    crate::units::clean_negative_zeros(&s)
 }
 
 pub fn render(a: &Analysis) -> String {
     let mut s = String::new();
     let i = &a.ingest.input;
     let _ = writeln!(s, "file       {}", a.ingest.file);
-    let _ = writeln!(
-        s,
-        "format     {} ({}, data from line {})",
-        a.ingest.format, i.dialect, i.data_line
-    );
+    let _ = writeln!(s, "format     {} ({})", a.ingest.format, i.read_as());
     let _ = writeln!(s, "time       {}", i.time_source);
     let q = match a.ingest.quantity {
         Quantity::Voltage => "voltage",

@@ -51,6 +51,18 @@ pub struct TraceInfo {
     pub scaling: Vec<String>,
 }
 
+impl TraceInfo {
+    /// How the file was read, for people: the dialect, and the first data line of a text file
+    /// (`comma, data from line 2`; a binary session has no lines).
+    pub fn read_as(&self) -> String {
+        if self.data_line == 0 {
+            self.dialect.clone()
+        } else {
+            format!("{}, data from line {}", self.dialect, self.data_line)
+        }
+    }
+}
+
 /// A run of samples: time in seconds, value in V (voltage traces) or mA (current traces).
 #[derive(Debug, Default, Clone)]
 pub struct Chunk {

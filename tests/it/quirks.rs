@@ -350,3 +350,54 @@ fn merge_gap_and_min_burst() {
     assert_eq!(a["bursts"].as_array().unwrap().len(), 0);
     assert_eq!(a["totals"]["dropped_short"], 2);
 }
+
+/// Issue 23's small things: a flat trace (no bursts: sums of nothing are −0.0 in floating
+/// point) prints a plain 0, `plot` takes `-q` as every command does, and `inspect` of a session
+/// file says what it is instead of a text dialect.
+#[test]
+fn no_negative_zeros_plot_quiet_and_session_dialect() {
+    let dir = TempDir::new();
+    let mut text = String::from("time_s,current_ma\n");
+    for k in 0..2000 {
+        text += &format!(
+            "{},{}\n",
+            k as f64 * 1e-3,
+            5.0 + if k % 2 == 0 { 0.01 } else { -0.01 }
+        );
+    }
+    let p = dir.write("flat.csv", text.as_bytes());
+    let out = run(&["analyze", p.to_str().unwrap(), "-q"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        table.contains("0 bursts, excess 0.0000 mA·ms = 0.00000 mJ"),
+        "{table}"
+    );
+    assert!(!table.contains("-0.0"), "{table}");
+    let png = dir.path("flat.png");
+    let out = run(&[
+        "plot",
+        p.to_str().unwrap(),
+        "-o",
+        png.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty() && png.is_file());
+    let ppk2 = repo("tests/fixtures/native/ppk2_bthome-presence_test01.ppk2");
+    let out = run(&["inspect", ppk2.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let dialect = text.lines().find(|l| l.starts_with("dialect")).unwrap();
+    assert!(
+        dialect.contains("binary session") && dialect.contains("ZIP"),
+        "{dialect}"
+    );
+    assert!(
+        !dialect.contains("comma") && !dialect.contains("line"),
+        "{dialect}"
+    );
+}

@@ -72,6 +72,15 @@ pub struct Channels {
 }
 
 impl Session {
+    /// How the samples are stored, for reports (a session has no text dialect).
+    pub fn storage(&self) -> &'static str {
+        match self {
+            Session::Ppk2(_) => "binary session: a ZIP archive, session.raw of f32 µA and a 16-bit logic word a sample",
+            Session::Sigrok(_) => "binary session: a ZIP archive of sigrok logic and analog chunks",
+            Session::Jls(_) => "binary session: Joulescope JLS v2 chunks of f32 samples",
+        }
+    }
+
     pub fn format(&self) -> &'static str {
         match self {
             Session::Ppk2(_) => ppk2::NAME,
