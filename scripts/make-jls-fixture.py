@@ -5,6 +5,11 @@ rise at 0.3 s, a one-sample fall at 0.35 s) while the supply droops linearly fro
 3.0 V and recovers over one sample. Every piece between samples is linear in V·I, so the
 trapezoid rule integrates it exactly; tests/it/native.rs checks the closed form.
 
+It also writes tests/fixtures/native/generated_late-defs.jls: the same samples with the voltage
+signal defined only after the current's data chunks (small data chunks flush at once), as
+EM•Scope writes its files; a reader that stops looking for definitions at the first data chunk
+sees only `current` and computes the energy at a constant 5 V instead of the recorded supply.
+
     python3 -m venv /tmp/jls && /tmp/jls/bin/pip install pyjls numpy
     /tmp/jls/bin/python scripts/make-jls-fixture.py
 """
@@ -24,7 +29,8 @@ voltage = np.full(N, V0, dtype=np.float32)
 voltage[K1:K2 + 1] = V0 - DV * (np.arange(K1, K2 + 1) - K1) / (K2 - K1)
 voltage[K2 + 1] = V0 - DV          # held through the fall, recovered by the next sample
 
-out = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/native/generated_step-droop.jls"
+fixtures = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/native"
+out = fixtures / "generated_step-droop.jls"
 with Writer(str(out)) as w:
     w.source_def(source_id=1, name="shuntscope-test", vendor="shuntscope", model="synthetic",
                  version="1", serial_number="0")
@@ -33,3 +39,16 @@ with Writer(str(out)) as w:
                      name=name, units=units)
         w.fsr_f32(sid, 0, data)
 print(out, out.stat().st_size, "bytes")
+
+late = fixtures / "generated_late-defs.jls"
+with Writer(str(late)) as w:
+    w.source_def(source_id=1, name="shuntscope-test", vendor="shuntscope", model="late-defs",
+                 version="1", serial_number="0")
+    w.signal_def(signal_id=1, source_id=1, data_type=DataType.F32, sample_rate=RATE,
+                 samples_per_data=1000, name="current", units="A")
+    w.fsr_f32(1, 0, current)
+    w.flush()
+    w.signal_def(signal_id=2, source_id=1, data_type=DataType.F32, sample_rate=RATE,
+                 samples_per_data=1000, name="voltage", units="V")
+    w.fsr_f32(2, 0, voltage)
+print(late, late.stat().st_size, "bytes")

@@ -346,6 +346,20 @@ fn totals(det: &Detector, bursts: &[Burst], supply_v: f64) -> Totals {
     }
 }
 
+/// The assumption behind energies from a constant supply voltage (none was measured).
+fn constant_supply_note(given: Option<f64>, supply_v: f64) -> String {
+    match given {
+        Some(_) => format!(
+            "energy at a constant {supply_v} V (--supply-v): no supply voltage measured (give \
+             --supply-col NAME to use a recorded one)"
+        ),
+        None => format!(
+            "energy at an assumed constant {supply_v} V (the default): no supply voltage \
+             measured (give --supply-v V, or --supply-col NAME to use a recorded one)"
+        ),
+    }
+}
+
 /// What the detection pass gives: the ingest and detection stages, the phase windows measured
 /// in the same pass, and their warnings.
 pub struct Measured {
@@ -435,7 +449,7 @@ pub fn analyze_source(
     let (windows, from_marker) = windows
         .map(|w| w.finish(baseline_ma, measured, supply_v, labels, &bursts))
         .unwrap_or_default();
-    let info = source.info();
+    let mut info = source.info();
     let mut warnings = diagnose(
         &info,
         &bursts,
@@ -445,6 +459,11 @@ pub fn analyze_source(
         pass.rows,
         threshold_ma,
     );
+    // Said in `input.assumptions` and the table, but no warning: most traces have no supply.
+    if !measured {
+        info.assumptions
+            .push(constant_supply_note(settings.detect.supply_v, supply_v));
+    }
     warnings.extend(quality(
         survey.reservoir(),
         &est,

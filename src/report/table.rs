@@ -128,8 +128,16 @@ pub fn render(a: &Analysis) -> String {
     );
     let _ = writeln!(
         s,
-        "energy     {:.5} mJ in all, mean power {:.4} mW",
-        t.energy_mj, t.mean_mw
+        "energy     {:.5} mJ in all, mean power {:.4} mW{}",
+        t.energy_mj,
+        t.mean_mw,
+        match &a.ingest.input.supply_column {
+            Some(_) => String::new(),
+            None => format!(
+                " (at a constant {} V, not measured: see `assumed`)",
+                a.detection.supply_v
+            ),
+        }
     );
     if !a.windows.is_empty() {
         let _ = writeln!(s);

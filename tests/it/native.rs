@@ -172,7 +172,8 @@ fn logic_channels_are_markers() {
         ],
     );
     assert_eq!(a["marker_edges_s"].as_array().unwrap().len(), 12);
-    // PPK2: no logic probe was connected; D0 is constantly 0 (expected.py).
+    // PPK2: no logic probe was connected; every channel's two bits read 10 (0xAAAA: high),
+    // so D0 is constantly 1 (expected.py) and never rises.
     let a = analyze_json(
         &fixture("native/ppk2_bthome-presence_test01.ppk2"),
         &["--marker-col", "D0"],
@@ -760,4 +761,82 @@ fn ppk2_digital_channels_are_two_bits_each() {
         ],
     );
     assert!(a.get("marker_edges_s").is_none(), "{}", a["marker_edges_s"]);
+}
+
+/// JLS signal definitions anywhere in the file. The generated file (scripts/make-jls-fixture.py,
+/// pyjls) defines `voltage` after the current's data chunks: its energy is the closed form of
+/// the step-and-droop signal, from the recorded supply. The real EM•Scope recording (a BLE
+/// advertising event at 1.8 V) defines `voltage` and `power` after data: all three signals and
+/// their source are found, and the energy is expected.py's trapezoid of V·I (18.709 µJ; at the
+/// 5 V a reader without the voltage assumed, it was 51.9 µJ).
+#[test]
+fn jls_signals_defined_after_data_are_found() {
+    let (excess, total) = step_droop_closed_form(15.625, 125.0, 3.25, 0.25, 0.3, 0.35, 1e-4, 1.0);
+    let late = fixture("native/generated_late-defs.jls");
+    let a = analyze_json(&late, &["--baseline-ma", "15.625", "--threshold-ma", "5"]);
+    assert_eq!(
+        a["input"]["columns"],
+        serde_json::json!(["current", "voltage"])
+    );
+    assert!((f(&a["bursts"][0]["energy_mj"]) - excess).abs() < 1e-6 * excess);
+    assert!((f(&a["totals"]["energy_mj"]) - total).abs() < 1e-6 * total);
+
+    let real = fixture("native/jls_bluejoule_wba25_ble-adv-event_late-signal-defs.jls");
+    let i = inspect_json(&real, &[]);
+    assert_eq!(
+        i["input"]["columns"],
+        serde_json::json!(["current", "voltage", "power"])
+    );
+    assert_eq!(i["samples"], 6000);
+    let scaling = i["input"]["scaling"][0].as_str().unwrap();
+    assert!(
+        scaling.contains("voltage (V, 1000000 S/s, from source 1 \"mysource\""),
+        "{scaling}"
+    );
+    let a = analyze_json(&real, &["--supply-col", "voltage"]);
+    let want_mj = 0.018709074764369484; // expected.py
+    assert!(
+        (f(&a["totals"]["energy_mj"]) - want_mj).abs() < 1e-9 * want_mj,
+        "{}",
+        a["totals"]
+    );
+    let assumed = a["input"]["assumptions"].to_string();
+    assert!(!assumed.contains("constant"), "{assumed}");
+    // By default too: the recorded voltage is the supply.
+    let b = analyze_json(&real, &[]);
+    assert_eq!(b["totals"]["energy_mj"], a["totals"]["energy_mj"]);
+    // A constant supply is said to be one, in the JSON and in the table's energy line.
+    let c = analyze_json(&real, &["--supply-v", "5"]);
+    assert!(c["input"]["assumptions"]
+        .to_string()
+        .contains("energy at a constant 5 V (--supply-v)"));
+    let t = run(&["analyze", real.to_str().unwrap(), "-q", "--supply-v", "5"]);
+    let table = String::from_utf8_lossy(&t.stdout);
+    let line = table.lines().find(|l| l.starts_with("energy")).unwrap();
+    assert!(line.contains("at a constant 5 V, not measured"), "{line}");
+    // Every signal can be the value: convert --channel voltage writes the supply in V.
+    let dir = TempDir::new();
+    let out = dir.path("v.csv");
+    let o = run(&[
+        "convert",
+        real.to_str().unwrap(),
+        "--channel",
+        "voltage",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time_s,voltage_v"));
+    let first: f64 = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((first - 1.8027317523956299).abs() < 1e-12, "{first}"); // expected.py
+    assert_eq!(text.lines().count(), 6001);
 }

@@ -20,19 +20,32 @@ pub const NAME: &str = "jls";
 const MAGIC: [u8; 16] = [
     0x6a, 0x6c, 0x73, 0x66, 0x6d, 0x74, 0x0d, 0x0a, 0x20, 0x0a, 0x20, 0x1a, 0x20, 0x20, 0xb2, 0x1c,
 ];
+const TAG_SOURCE_DEF: u8 = 0x01;
 const TAG_SIGNAL_DEF: u8 = 0x02;
 const TAG_END: u8 = 0xff;
-/// Signal definitions come before the data; stop looking for them after this many chunks.
-const MAX_DEF_CHUNKS: usize = 4096;
 
 pub fn is_jls(head: &[u8]) -> bool {
     head.starts_with(&MAGIC)
+}
+
+/// A source (an instrument) that signals come from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: u16,
+    /// Name, vendor, model, version and serial number, as the file has them.
+    pub name: String,
+    pub vendor: String,
+    pub model: String,
+    pub version: String,
+    pub serial: String,
 }
 
 /// One fixed-sample-rate signal.
 #[derive(Debug, Clone)]
 pub struct Signal {
     pub id: u16,
+    /// The id of its [`Source`].
+    pub source: u16,
     pub name: String,
     pub units: String,
     pub rate_hz: f64,
@@ -44,6 +57,7 @@ pub struct Signal {
 #[derive(Debug, Clone)]
 pub struct JlsSession {
     signals: Vec<Signal>,
+    sources: Vec<Source>,
     /// File offset of the first chunk after the definitions.
     data_start: u64,
 }
@@ -162,12 +176,13 @@ impl JlsSession {
                 fh[26]
             )));
         }
+        // Definitions may come anywhere, even after data (EM•Scope writes `voltage` and `power`
+        // after the first `current` chunks): every chunk header is read, payloads are skipped.
         let mut signals = Vec::new();
+        let mut sources = Vec::new();
         let mut pos = 32u64;
-        for _ in 0..MAX_DEF_CHUNKS {
-            let Some(h) = read_header(&mut r, file, pos)? else {
-                break;
-            };
+        let mut p = Vec::new();
+        while let Some(h) = read_header(&mut r, file, pos)? {
             let len = body_len(h.payload);
             if pos + 32 + len > size {
                 return Err(bad(format!(
@@ -175,17 +190,18 @@ impl JlsSession {
                     h.payload
                 )));
             }
-            if h.tag == TAG_SIGNAL_DEF && h.payload >= 36 {
-                let mut p = Vec::new();
+            if h.tag == TAG_END {
+                break;
+            }
+            if (h.tag == TAG_SIGNAL_DEF && h.payload >= 36) || h.tag == TAG_SOURCE_DEF {
                 read_payload(&mut r, &h, file, pos, &mut p)?;
                 p.truncate(h.payload as usize);
-                if let Some(s) = signal(&p, h.meta & 0xff) {
-                    signals.push(s);
+                if h.tag == TAG_SOURCE_DEF {
+                    sources.extend(source(&p, h.meta & 0xff));
+                } else {
+                    signals.extend(signal(&p, h.meta & 0xff));
                 }
             } else {
-                if is_data(&h) || h.tag == TAG_END {
-                    break;
-                }
                 r.seek_relative(len as i64)
                     .map_err(|_| bad(format!("cannot skip the chunk at byte {pos}")))?;
             }
@@ -196,8 +212,10 @@ impl JlsSession {
                 "a JLS file with no fixed-rate signal of f32 or f64 samples".into(),
             ));
         }
+        signals.sort_by_key(|s| s.id);
         Ok(JlsSession {
             signals,
+            sources,
             data_start: 32,
         })
     }
@@ -229,7 +247,13 @@ impl JlsSession {
                 "JLS signals: {}",
                 self.signals
                     .iter()
-                    .map(|s| format!("{} ({}, {} S/s)", s.name, s.units, s.rate_hz))
+                    .map(|s| format!(
+                        "{} ({}, {} S/s, from {})",
+                        s.name,
+                        s.units,
+                        s.rate_hz,
+                        self.describe_source(s.source)
+                    ))
                     .collect::<Vec<_>>()
                     .join(", ")
             )],
@@ -237,6 +261,28 @@ impl JlsSession {
             names,
             units,
         })
+    }
+
+    /// A source as people name it: `source 1 "JS220" (Jetperch JS220 1.0, serial 0001)`.
+    fn describe_source(&self, id: u16) -> String {
+        match self.sources.iter().find(|s| s.id == id) {
+            Some(s) => {
+                let about: Vec<&str> = [s.vendor.as_str(), &s.model, &s.version]
+                    .into_iter()
+                    .filter(|x| !x.is_empty() && *x != "-")
+                    .collect();
+                let mut d = format!("source {id} \"{}\"", s.name);
+                if !about.is_empty() || !s.serial.is_empty() {
+                    d.push_str(&format!(" ({}", about.join(" ")));
+                    if !s.serial.is_empty() && s.serial != "-" {
+                        d.push_str(&format!(", serial {}", s.serial));
+                    }
+                    d.push(')');
+                }
+                d
+            }
+            None => format!("source {id}"),
+        }
     }
 
     pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
@@ -337,6 +383,22 @@ fn find_chunk(file: &str, data: &Path, from: u64) -> Result<u64> {
         })
 }
 
+/// A source definition's payload: reserved bytes, then name, vendor, model, version and
+/// serial number.
+fn source(p: &[u8], id: u16) -> Option<Source> {
+    let at = p.iter().position(|&b| b != 0)?;
+    let s = strings(&p[at..]);
+    let get = |k: usize| s.get(k).cloned().unwrap_or_default();
+    Some(Source {
+        id,
+        name: get(0),
+        vendor: get(1),
+        model: get(2),
+        version: get(3),
+        serial: get(4),
+    })
+}
+
 /// A signal definition's payload: source id u16, type u8, reserved u8, data type u32, sample
 /// rate u32, six u32 sizes and decimation factors, reserved zero bytes (128 bytes in all from
 /// pyjls 0.17), then the name and the units.
@@ -358,6 +420,7 @@ fn signal(p: &[u8], id: u16) -> Option<Signal> {
     let s = strings(&p[at..]);
     Some(Signal {
         id,
+        source: u16::from_le_bytes([p[0], p[1]]),
         name: s.first().cloned().unwrap_or_default(),
         units: s.get(1).cloned().unwrap_or_default(),
         rate_hz: rate as f64,
