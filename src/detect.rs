@@ -114,6 +114,17 @@ impl Survey {
         median_in_place(&mut s)
     }
 
+    /// The `q` quantile (0–1) of the time steps, s (0 when fewer than two samples).
+    pub fn step_quantile_s(&self, q: f64) -> f64 {
+        let mut s: Vec<f64> = self.steps.values.clone();
+        if s.is_empty() {
+            return 0.0;
+        }
+        let k = ((s.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+        let (_, v, _) = s.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+        *v
+    }
+
     /// Add another survey's reservoirs (a window of the same file) to this one.
     pub fn absorb(&mut self, other: &Survey) {
         if other.samples == 0 {
@@ -446,6 +457,11 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// A step longer than this is a gap, s.
+    pub fn gap_s(&self) -> f64 {
+        self.p.gap_s
+    }
+
     pub fn new(p: DetectParams) -> Self {
         Detector {
             settle_sum_ma: 0.5 * p.noise_ma * (p.settle_samples as f64).sqrt(),

@@ -56,8 +56,11 @@ pub struct DetectSettings {
     /// A constant supply voltage for energy = charge × supply, V; None: a supply column the
     /// file carries, else [`DEFAULT_SUPPLY_V`].
     pub supply_v: Option<f64>,
-    /// A time step longer than this many median steps is a gap.
+    /// A time step longer than this many typical steps is a gap (typical: the larger of the
+    /// median and the 99th-percentile step, so packet-delivered samples are not all gaps).
     pub gap_factor: f64,
+    /// A time step longer than this is a gap, s (`--max-gap`); None: `gap_factor` typical steps.
+    pub max_gap_s: Option<f64>,
     /// Files larger than this are surveyed for the baseline from 16 windows instead of a full
     /// first pass, bytes.
     pub survey_full_bytes: u64,
@@ -132,6 +135,7 @@ impl Default for DetectSettings {
             merge_gap_ms: 0.0,
             supply_v: None,
             gap_factor: 3.0,
+            max_gap_s: None,
             survey_full_bytes: 64 << 20,
         }
     }
@@ -178,6 +182,13 @@ impl Settings {
             if !(t > 0.0 && t.is_finite()) {
                 return Err(Error::usage(format!(
                     "--threshold-ma must be positive (an excess above the baseline), found {t}"
+                )));
+            }
+        }
+        if let Some(g) = d.max_gap_s {
+            if !(g > 0.0 && g.is_finite()) {
+                return Err(Error::usage(format!(
+                    "--max-gap must be a positive duration, found {g} s"
                 )));
             }
         }
@@ -424,6 +435,11 @@ pub struct DetectArgs {
          the file carries)", DEFAULT_SUPPLY_V))]
     pub supply_v: Option<f64>,
 
+    /// A time step longer than this is a gap, never integrated across (e.g. 2s, 50ms); default:
+    /// 3 × the typical step (the larger of the median and the 99th-percentile step).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_gap: Option<f64>,
+
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, help = with_default(
         "Survey files larger than this for the baseline from 16 windows instead of a full pass",
         defaults().detect.survey_full_bytes))]
@@ -437,6 +453,7 @@ impl DetectArgs {
         set(&mut d.min_burst_ms, self.min_burst_ms);
         set(&mut d.merge_gap_ms, self.merge_gap_ms);
         set_some(&mut d.supply_v, self.supply_v);
+        set_some(&mut d.max_gap_s, self.max_gap);
         set(&mut d.survey_full_bytes, self.survey_full_bytes);
     }
 }

@@ -214,6 +214,7 @@ fn levels(
     settings: &Settings,
     est: &BaselineEstimate,
     interval_s: f64,
+    typical_step_s: f64,
 ) -> (DetectParams, BaselineSource) {
     let d = &settings.detect;
     let (baseline_ma, source) = match d.baseline_ma {
@@ -231,7 +232,7 @@ fn levels(
         release_ma: 0.4 * threshold_ma,
         merge_gap_s: d.merge_gap_ms.max(0.0) / 1e3,
         min_burst_s: d.min_burst_ms.max(0.0) / 1e3,
-        gap_s: d.gap_factor * interval_s,
+        gap_s: d.max_gap_s.unwrap_or(d.gap_factor * typical_step_s),
         interval_s,
         noise_ma: est.noise_ma,
         settle_samples: crate::detect::settle_samples(interval_s),
@@ -393,7 +394,10 @@ pub fn analyze_source(
         ));
     }
     let est = estimate_baseline(survey.reservoir());
-    let (params, baseline_source) = levels(settings, &est, interval_s);
+    // Gaps are judged against how the steps spread, not the median alone: a logger that
+    // delivers samples in packets (steps from 0.2 ms to 0.7 s) has long steps that are not gaps.
+    let typical_step_s = interval_s.max(survey.step_quantile_s(0.99));
+    let (params, baseline_source) = levels(settings, &est, interval_s, typical_step_s);
 
     // Pass 2: detect and integrate; rising edges of the marker column start events; phase
     // windows are measured in the same pass.
@@ -682,14 +686,15 @@ fn diagnose(
         }
     }
     if !det.gaps.is_empty() {
+        let gap_s = det.gap_s();
         let total: f64 = det.gaps.iter().map(|g| g.end_s - g.start_s).sum();
         let g = det.gaps[0];
         w.push(Warning {
             code: WarningCode::Gap,
             message: format!(
-                "{} gap(s) in time (steps over 3× the median {}), {} in all, not integrated across; the first from {} s to {} s",
+                "{} gap(s) in time (steps over {}), {} in all left out of every integral (never integrated across); the first from {} s to {} s. Give --max-gap DURATION to treat longer steps as samples",
                 det.gaps.len(),
-                fmt_duration(interval_s),
+                fmt_duration(gap_s),
                 fmt_duration(total),
                 time_at(g.start_s, interval_s),
                 time_at(g.end_s, interval_s)

@@ -401,3 +401,75 @@ fn no_negative_zeros_plot_quiet_and_session_dialect() {
         "{dialect}"
     );
 }
+
+/// Samples delivered in packets (as BLE and USB loggers deliver them): 10 samples 1 ms apart,
+/// then a 100 ms pause, 200 times, with one real 5 s outage after packet 99. The current is
+/// linear, I(t) = 10 + 2t mA, so the trapezoid rule is exact and the charge is closed form:
+/// ∫ I dt over [0, T] less the outage [g0, g1], 10T + T² − (g1 − g0)(10 + g0 + g1) mA·s. The
+/// pauses (10% of the steps, 100× the median) are samples; only the outage is a gap, and the
+/// warning says how long and names --max-gap; `--max-gap 10s` integrates across it too.
+#[test]
+fn packet_delivered_samples_are_not_gaps() {
+    let mut times = Vec::new();
+    let mut t0 = 0.0f64;
+    let mut g0 = 0.0;
+    for p in 0..200 {
+        for j in 0..10 {
+            times.push(((t0 + j as f64 * 1e-3) * 1e3).round() / 1e3);
+        }
+        t0 += 0.109;
+        if p == 99 {
+            g0 = *times.last().unwrap();
+            t0 += 5.0;
+        }
+    }
+    let mut text = String::from("time_s,current_ma\n");
+    for &t in &times {
+        text += &format!("{t:.3},{:?}\n", 10.0 + 2.0 * t);
+    }
+    // The outage is the one step over a second; the packet pause after it is 100 ms.
+    let g1 = *times.iter().find(|&&t| t > g0 + 1.0).unwrap();
+    let dir = TempDir::new();
+    let p = dir.write("packets.csv", text.as_bytes());
+    let t_end = *times.last().unwrap();
+    let full = 10.0 * t_end + t_end * t_end;
+    let outage = (g1 - g0) * (10.0 + g0 + g1);
+    let a = analyze_json(&p, &["--baseline-ma", "10", "--threshold-ma", "1000"]);
+    let q = f(&a["totals"]["charge_ma_ms"]);
+    let want = (full - outage) * 1e3;
+    assert!((q - want).abs() < 1e-9 * want, "{q} vs {want}");
+    assert_eq!(a["gaps"].as_array().unwrap().len(), 1, "{}", a["gaps"]);
+    let warning = a["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "gap")
+        .expect("a gap warning");
+    let m = warning["message"].as_str().unwrap();
+    assert!(
+        m.contains("1 gap(s)") && m.contains("--max-gap") && m.contains("left out"),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("{:.3}", g1 - g0)) || m.contains("5.0"),
+        "{m}"
+    );
+    let b = analyze_json(
+        &p,
+        &[
+            "--baseline-ma",
+            "10",
+            "--threshold-ma",
+            "1000",
+            "--max-gap",
+            "10s",
+        ],
+    );
+    let q = f(&b["totals"]["charge_ma_ms"]);
+    assert!(
+        (q - full * 1e3).abs() < 1e-9 * full * 1e3,
+        "{q} vs {}",
+        full * 1e3
+    );
+    assert!(b["gaps"].as_array().unwrap().is_empty());
+}
