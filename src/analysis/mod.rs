@@ -484,22 +484,7 @@ pub fn analyze_source(
             ),
         ));
     }
-    if pass.empty_cells > 0 {
-        warnings.push(Warning::new(
-            WarningCode::EmptyCells,
-            if source.session.is_some() {
-                format!(
-                    "{} samples without a value (NaN) skipped as missing, the first is sample {} (counted from 0)",
-                    pass.empty_cells, pass.first_empty_line
-                )
-            } else {
-                format!(
-                    "{} rows with an empty value cell skipped as missing samples, the first on line {}",
-                    pass.empty_cells, pass.first_empty_line
-                )
-            },
-        ));
-    }
+    warnings.extend(empty_cells_warning(source, &pass));
     Ok(Measured {
         ingest: Ingested {
             file: path.to_string(),
@@ -527,6 +512,26 @@ pub fn analyze_source(
         },
         windows,
         warnings,
+    })
+}
+
+/// The warning for samples without a value (empty cells, NaN samples of a session), if any.
+fn empty_cells_warning(source: &Source, pass: &PassStats) -> Option<Warning> {
+    (pass.empty_cells > 0).then(|| {
+        Warning::new(
+            WarningCode::EmptyCells,
+            if source.session.is_some() {
+                format!(
+                    "{} samples without a value (NaN) skipped as missing, the first is sample {} (counted from 0)",
+                    pass.empty_cells, pass.first_empty_line
+                )
+            } else {
+                format!(
+                    "{} rows with an empty value cell skipped as missing samples, the first on line {}",
+                    pass.empty_cells, pass.first_empty_line
+                )
+            },
+        )
     })
 }
 

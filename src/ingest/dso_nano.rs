@@ -143,6 +143,8 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         assumptions: Vec::new(),
         reorder: false,
         time_is_datetime: false,
+        clock_origin_s: 0,
+        start_time: None,
         digital: Vec::new(),
         value_minus: None,
         supply: None,

@@ -8,6 +8,7 @@
 pub mod dso_nano;
 pub mod header;
 pub mod known;
+pub mod logger;
 pub mod mapguard;
 pub mod native;
 pub mod number;
@@ -145,9 +146,15 @@ pub struct Layout {
     pub reorder: bool,
     /// 0-based marker column, read beside the value when asked for.
     pub marker_index: Option<usize>,
-    /// The time column holds date-times (`01-05-2024 12:00:00.123456` or
-    /// `2024-05-01 12:00:00.123`), read as seconds since 1970 (no time zone).
+    /// The time column holds clock times (`2024-05-01T12:00:00.123+02:00`, `01-05-2024
+    /// 12:00:00.123456`, `12:00:00.5`: see [`number::parse_clock`]), read as seconds after
+    /// `clock_origin_s`.
     pub time_is_datetime: bool,
+    /// Whole seconds subtracted from clock times (the first sample's, so that time counts from
+    /// 0; 0 keeps seconds since 1970).
+    pub clock_origin_s: i64,
+    /// The first sample's clock time, ISO 8601 (`input.start_time`), when time is a clock.
+    pub start_time: Option<String>,
     /// Digital channels to read beside the value (0-based column, name), when asked for.
     pub digital: Vec<(usize, String)>,
     /// A column subtracted from the value column (a shunt measured with a probe on each side):
@@ -384,6 +391,12 @@ pub const FORMATS: &[Format] = &[
         description: "PicoScope CSV (Time, Channel A; units row)",
         score: known::picoscope::score,
         layout: known::picoscope::layout,
+    },
+    Format {
+        name: logger::NAME,
+        description: "Logger CSV whose rows mix numbers with clock times (ISO 8601, HH:MM:SS, epoch) and text columns (INA219/INA226 boards, USB-meter scripts); time from 0 at the first sample",
+        score: logger::score,
+        layout: logger::layout,
     },
     Format {
         name: table::NAME,

@@ -60,11 +60,135 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `dd-mm-YYYY HH:MM:SS[.f]` (ppk2-api-python) or `YYYY-MM-DD HH:MM:SS[.f]` (ISO, also with
-/// `T`), as seconds since 1970-01-01 in the clock's own zone. None for anything else.
-pub fn parse_datetime(f: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(f).ok()?.trim();
-    let (date, time) = s.split_once([' ', 'T'])?;
+/// A clock time read from a cell: whole seconds since 1970-01-01 UTC (or since midnight for a
+/// time of day without a date), and the fraction of a second kept apart so that a time stamp of
+/// 2025 keeps its microseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    pub whole_s: i64,
+    pub frac_s: f64,
+    /// Whether the cell had a date (else a time of day).
+    pub dated: bool,
+    /// The cell's zone offset east of UTC, s (0 when it has none: the clock's own zone).
+    pub zone_s: i64,
+}
+
+impl Clock {
+    /// Seconds after `origin_s` (whole seconds on the same scale).
+    pub fn since(&self, origin_s: i64) -> f64 {
+        (self.whole_s - origin_s) as f64 + self.frac_s
+    }
+
+    /// ISO 8601: `2025-05-07T13:32:31.876637`, with its zone when the cell had one
+    /// (`...Z`, `...+02:00`); a time of day alone as `13:32:31.876637`.
+    pub fn iso8601(&self) -> String {
+        let local = self.whole_s + self.zone_s;
+        let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+        let frac = if self.frac_s > 0.0 {
+            let f = format!("{:.6}", self.frac_s);
+            f.trim_start_matches('0').trim_end_matches('0').to_string()
+        } else {
+            String::new()
+        };
+        let frac = if frac == "." { String::new() } else { frac };
+        let time = format!(
+            "{:02}:{:02}:{:02}{frac}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        if !self.dated {
+            return time;
+        }
+        let (y, m, d) = civil_from_days(days);
+        let zone = match self.zone_s {
+            0 => String::new(),
+            z => format!(
+                "{}{:02}:{:02}",
+                if z < 0 { '-' } else { '+' },
+                z.abs() / 3600,
+                z.abs() / 60 % 60
+            ),
+        };
+        format!("{y:04}-{m:02}-{d:02}T{time}{zone}")
+    }
+}
+
+/// A civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+/// `HH:MM:SS[.f]`: whole seconds since midnight and the fraction.
+fn time_of_day(t: &str) -> Option<(i64, f64)> {
+    let p: Vec<&str> = t.split(':').collect();
+    if p.len() != 3 || p[0].is_empty() || p[0].len() > 2 || p[1].len() != 2 {
+        return None;
+    }
+    let n = |x: &str| x.parse::<i64>().ok();
+    let (hh, mm) = (n(p[0])?, n(p[1])?);
+    let (whole, frac) = match p[2].split_once(['.', ',']) {
+        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+            (w, format!("0.{f}").parse::<f64>().ok()?)
+        }
+        Some(_) => return None,
+        None => (p[2], 0.0),
+    };
+    if whole.len() != 2 {
+        return None;
+    }
+    let ss = n(whole)?;
+    if !(0..24).contains(&hh) || !(0..60).contains(&mm) || !(0..61).contains(&ss) {
+        return None;
+    }
+    Some((hh * 3600 + mm * 60 + ss, frac))
+}
+
+/// A zone suffix: `Z`, `+02:00`, `+0200`, `-05`: (the time without it, offset east of UTC, s).
+fn zone(t: &str) -> (&str, i64) {
+    if let Some(rest) = t.strip_suffix(['Z', 'z']) {
+        return (rest, 0);
+    }
+    if let Some(k) = t.rfind(['+', '-']) {
+        let (time, z) = (&t[..k], &t[k + 1..]);
+        let digits: String = z.chars().filter(|c| *c != ':').collect();
+        if time.contains(':')
+            && matches!(digits.len(), 2 | 4)
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            let h: i64 = digits[..2].parse().unwrap_or(0);
+            let m: i64 = digits.get(2..).and_then(|x| x.parse().ok()).unwrap_or(0);
+            let sign = if t.as_bytes()[k] == b'-' { -1 } else { 1 };
+            return (time, sign * (h * 3600 + m * 60));
+        }
+    }
+    (t, 0)
+}
+
+/// A clock time: ISO 8601 (`2025-05-07T13:32:31.876637`, a space for the `T`, an optional zone
+/// `Z` or `+02:00`), a day-first date (`07-05-2025 13:32:31.8`, as ppk2-api-python writes), or a
+/// time of day alone (`13:32:31[.fff]`). None for anything else (numbers included: epoch
+/// seconds are numbers, read with a time unit).
+pub fn parse_clock(f: &[u8]) -> Option<Clock> {
+    let s = std::str::from_utf8(f).ok()?.trim().trim_matches('"');
+    let Some((date, time)) = s.split_once([' ', 'T']) else {
+        let (t, z) = zone(s);
+        let (whole, frac) = time_of_day(t)?;
+        return Some(Clock {
+            whole_s: whole - z,
+            frac_s: frac,
+            dated: false,
+            zone_s: z,
+        });
+    };
     let parts: Vec<&str> = date.split(['-', '/', '.']).collect();
     if parts.len() != 3 {
         return None;
@@ -72,22 +196,22 @@ pub fn parse_datetime(f: &[u8]) -> Option<f64> {
     let n = |x: &str| x.parse::<i64>().ok();
     let (y, m, d) = if parts[0].len() == 4 {
         (n(parts[0])?, n(parts[1])?, n(parts[2])?)
-    } else {
+    } else if parts[2].len() == 4 {
         (n(parts[2])?, n(parts[1])?, n(parts[0])?)
+    } else {
+        return None;
     };
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let t: Vec<&str> = time.split(':').collect();
-    if t.len() != 3 {
-        return None;
-    }
-    let (hh, mm) = (n(t[0])?, n(t[1])?);
-    let ss: f64 = t[2].parse().ok()?;
-    if !(0..24).contains(&hh) || !(0..60).contains(&mm) || !(0.0..61.0).contains(&ss) {
-        return None;
-    }
-    Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60) as f64 + ss)
+    let (t, z) = zone(time.trim());
+    let (whole, frac) = time_of_day(t)?;
+    Some(Clock {
+        whole_s: days_from_civil(y, m, d) * 86_400 + whole - z,
+        frac_s: frac,
+        dated: true,
+        zone_s: z,
+    })
 }
 
 /// Powers of ten exactly representable as f64.
@@ -291,6 +415,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clock_times() {
+        // Days since 1970 by hand: 2025-05-07 is day 20215 (55 years, 14 leap days, Jan-Apr 120,
+        // 6 more days): 20215 × 86400 + 13:32:31.
+        let c = parse_clock(b"2025-05-07T13:32:31.876637").unwrap();
+        assert_eq!(c.whole_s, 20_215 * 86_400 + 13 * 3600 + 32 * 60 + 31);
+        assert!((c.frac_s - 0.876637).abs() < 1e-12);
+        assert_eq!(c.iso8601(), "2025-05-07T13:32:31.876637");
+        let sp = parse_clock(b"2025-11-27 02:02:22.068064").unwrap();
+        assert_eq!(sp.iso8601(), "2025-11-27T02:02:22.068064");
+        // A zone: the same instant as 11:32:31 UTC.
+        let z = parse_clock(b"2025-05-07T13:32:31+02:00").unwrap();
+        assert_eq!(z.whole_s, 20_215 * 86_400 + 11 * 3600 + 32 * 60 + 31);
+        assert_eq!(z.iso8601(), "2025-05-07T13:32:31+02:00");
+        assert_eq!(parse_clock(b"2025-05-07 13:32:31Z").unwrap().zone_s, 0);
+        let tod = parse_clock(b"02:02:22").unwrap();
+        assert_eq!((tod.whole_s, tod.dated), (2 * 3600 + 2 * 60 + 22, false));
+        assert_eq!(parse_clock(b"13:32:31.5").unwrap().iso8601(), "13:32:31.5");
+        assert_eq!(
+            parse_clock(b"07-05-2025 13:32:31").unwrap().whole_s,
+            c.whole_s
+        );
+        for bad in [
+            "3200",
+            "1.5",
+            "ML-KEM-1024",
+            "25:00:00",
+            "12:61:00",
+            "2025-13-01 00:00:00",
+            "",
+        ] {
+            assert!(parse_clock(bad.as_bytes()).is_none(), "{bad}");
+        }
+        // Microseconds survive relative to an origin.
+        assert!((c.since(c.whole_s - 1) - 1.876637).abs() < 1e-12);
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(parse_number(b" 1.5 ", false), Num::Value(1.5));
         assert_eq!(
@@ -369,13 +530,11 @@ mod tests {
     #[test]
     fn datetimes() {
         // 2024-05-01 00:00:00 is 1714521600 s after 1970 (date -u -d 2024-05-01 +%s).
-        assert_eq!(parse_datetime(b"2024-05-01 00:00:00"), Some(1714521600.0));
-        assert_eq!(
-            parse_datetime(b"01-05-2024 12:00:01.5"),
-            Some(1714521600.0 + 43201.5)
-        );
-        assert_eq!(parse_datetime(b"1970-01-01T00:00:00"), Some(0.0));
-        assert_eq!(parse_datetime(b"2024-13-01 00:00:00"), None);
-        assert_eq!(parse_datetime(b"12.5"), None);
+        let at = |s: &str| parse_clock(s.as_bytes()).map(|c| c.since(0));
+        assert_eq!(at("2024-05-01 00:00:00"), Some(1714521600.0));
+        assert_eq!(at("01-05-2024 12:00:01.5"), Some(1714521600.0 + 43201.5));
+        assert_eq!(at("1970-01-01T00:00:00"), Some(0.0));
+        assert_eq!(at("2024-13-01 00:00:00"), None);
+        assert_eq!(at("12.5"), None);
     }
 }

@@ -246,6 +246,7 @@ impl SampleReader {
             reorder: layout.reorder,
             mi,
             datetime: layout.time_is_datetime,
+            clock_origin_s: layout.clock_origin_s,
             dig: {
                 let mut d = [0usize; 16];
                 for (k, (c, _)) in layout.digital.iter().take(16).enumerate() {

@@ -25,8 +25,9 @@ pub(super) struct Ctx {
     pub(super) reorder: bool,
     /// Marker column, or usize::MAX for none.
     pub(super) mi: usize,
-    /// The time column holds date-times.
+    /// The time column holds clock times, read as seconds after `clock_origin_s`.
     pub(super) datetime: bool,
+    pub(super) clock_origin_s: i64,
     /// Digital columns to read (0-based), as a fixed array; `nd` of them are used.
     pub(super) dig: [usize; 16],
     pub(super) nd: usize,
@@ -355,6 +356,19 @@ fn parse_line(
     )
 }
 
+/// The error for a time cell that is not a clock time.
+fn clock_error(line_no: u64, ti: usize, time_field: &[u8]) -> PartError {
+    PartError {
+        line: line_no,
+        field: Some(ti + 1),
+        message: format!(
+            "expected a clock time (a date-time such as 2024-05-01T12:00:00.123 or 01-05-2024 12:00:00.123456, or a time of day such as 12:00:00) in {{col}}, found \"{}\"",
+            snippet(&String::from_utf8_lossy(time_field), 40)
+        ),
+        prev_line: None,
+    }
+}
+
 /// One line whose fields have been found: check, parse and store it.
 #[inline]
 #[allow(clippy::too_many_arguments)]
@@ -440,15 +454,9 @@ fn parse_row(
         slot as f64
     } else {
         let t = if ctx.datetime {
-            parse_datetime(time_field).ok_or_else(|| PartError {
-                line: line_no,
-                field: Some(ctx.ti + 1),
-                message: format!(
-                    "expected a date-time such as 01-05-2024 12:00:00.123456 or 2024-05-01 12:00:00 in {{col}}, found \"{}\"",
-                    snippet(&String::from_utf8_lossy(time_field), 40)
-                ),
-                prev_line: None,
-            })?
+            parse_clock(time_field)
+                .map(|c| c.since(ctx.clock_origin_s) + ctx.time_offset)
+                .ok_or_else(|| clock_error(line_no, ctx.ti, time_field))?
         } else {
             number(time_field, ctx, ctx.ti, line_no)? * ctx.time_scale + ctx.time_offset
         };
@@ -616,6 +624,7 @@ mod tests {
             reorder: false,
             mi: usize::MAX,
             datetime: false,
+            clock_origin_s: 0,
             dig: [0; 16],
             nd: 0,
             shapes,

@@ -256,12 +256,13 @@ impl Source {
             quantity: l.quantity,
             assumptions: l.assumptions.clone(),
             scaling: l.scaling.clone(),
+            start_time: l.start_time.clone(),
         }
     }
 }
 
 /// Formats of instruments that record the supply voltage beside the current.
-const MEASURE_SUPPLY: &[&str] = &["joulescope", "rd-usb", "monsoon"];
+const MEASURE_SUPPLY: &[&str] = &["joulescope", "rd-usb", "monsoon", "logger"];
 
 /// The voltage column recorded beside the value: one whose unit is a voltage and whose name
 /// says voltage, preferring one that shares a word with the value column (Monsoon's `Main(mA)`
@@ -333,14 +334,22 @@ fn text_format(path: &str, head: &Head, opts: &IngestOptions) -> Result<&'static
                 format!("a header line and no data rows: {}", head.preview(1)),
             ))
         }
-        None => Err(Error::input(
-            path,
-            format!(
-                "no known layout: found no block of numeric rows. First lines: {}. \
-                 Name the columns with --time-col and --value-col, or the format with --input-format",
-                head.preview(4)
-            ),
-        )),
+        None => {
+            // Advice the user has already followed is not given again.
+            let advice = if opts.time_col.is_some() || opts.value_col.is_some() {
+                "Check the column names against the header, or name the format with --input-format"
+            } else {
+                "Name the columns with --time-col and --value-col, or the format with --input-format"
+            };
+            Err(Error::input(
+                path,
+                format!(
+                    "no known layout: found no block of numeric rows and no header over rows of \
+                     numbers, clock times and text. First lines: {}. {advice}",
+                    head.preview(4)
+                ),
+            ))
+        }
     }
 }
 

@@ -357,6 +357,8 @@ pub fn table_layout(
         scaling: Vec::new(),
         reorder: false,
         time_is_datetime: false,
+        clock_origin_s: 0,
+        start_time: None,
         digital: Vec::new(),
         value_minus: None,
         supply: None,

@@ -49,6 +49,10 @@ pub struct TraceInfo {
     pub assumptions: Vec<String>,
     /// Scalings the format applies (pixels to volts, probe factor): facts, not guesses.
     pub scaling: Vec<String>,
+    /// The first sample's clock time, ISO 8601, when the file's time is a clock (time then
+    /// counts from 0 at that sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
 }
 
 impl TraceInfo {

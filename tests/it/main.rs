@@ -12,6 +12,7 @@ mod formats;
 mod fuzz;
 mod ground_truth;
 mod inputs_untouched;
+mod loggers;
 mod native;
 mod pcap;
 mod plots;

@@ -247,6 +247,8 @@ fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) 
         reorder: false,
         marker_index: super::marker_index(&ch.names, opts)?,
         time_is_datetime: false,
+        clock_origin_s: 0,
+        start_time: None,
         digital,
         value_minus: None,
         supply: None,
