@@ -89,8 +89,8 @@ pub mod cli;
 mod tests;
 
 pub use analysis::{
-    Analysis, AnalysisJson, BaselineSource, Detection, Excerpt, Ingested, Totals, Warning,
-    WarningCode,
+    Analysis, AnalysisJson, BaselineSource, Detection, EveryWindow, Excerpt, Ingested, State,
+    Totals, Warning, WarningCode,
 };
 pub use attribute::pcap::{ChargeSplit, ExchangeRow, OffsetSource, PcapReport, PhaseRow};
 pub use attribute::windows::{Polarity, Window};

@@ -78,6 +78,7 @@ pub fn run_file_with(
         detection: m.detection,
         attribution,
         windows: m.windows,
+        every: m.every,
         capture,
         excerpts,
         warnings,

@@ -61,6 +61,9 @@ pub struct DetectSettings {
     pub gap_factor: f64,
     /// A time step longer than this is a gap, s (`--max-gap`); None: `gap_factor` typical steps.
     pub max_gap_s: Option<f64>,
+    /// Mean current, charge and energy of consecutive windows this long from the first
+    /// sample, s (`--every`).
+    pub every_s: Option<f64>,
     /// Files larger than this are surveyed for the baseline from 16 windows instead of a full
     /// first pass, bytes.
     pub survey_full_bytes: u64,
@@ -136,6 +139,7 @@ impl Default for DetectSettings {
             supply_v: None,
             gap_factor: 3.0,
             max_gap_s: None,
+            every_s: None,
             survey_full_bytes: 64 << 20,
         }
     }
@@ -182,6 +186,13 @@ impl Settings {
             if !(t > 0.0 && t.is_finite()) {
                 return Err(Error::usage(format!(
                     "--threshold-ma must be positive (an excess above the baseline), found {t}"
+                )));
+            }
+        }
+        if let Some(e) = d.every_s {
+            if !(e > 0.0 && e.is_finite()) {
+                return Err(Error::usage(format!(
+                    "--every must be a positive duration, found {e} s"
                 )));
             }
         }
@@ -440,6 +451,12 @@ pub struct DetectArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_gap: Option<f64>,
 
+    /// The mean current, charge and energy of consecutive windows this long from the first
+    /// sample (JSON `every[]`; with --format csv, the CSV is these windows); the last may be
+    /// partial.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub every: Option<f64>,
+
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, help = with_default(
         "Survey files larger than this for the baseline from 16 windows instead of a full pass",
         defaults().detect.survey_full_bytes))]
@@ -454,6 +471,7 @@ impl DetectArgs {
         set(&mut d.merge_gap_ms, self.merge_gap_ms);
         set_some(&mut d.supply_v, self.supply_v);
         set_some(&mut d.max_gap_s, self.max_gap);
+        set_some(&mut d.every_s, self.every);
         set(&mut d.survey_full_bytes, self.survey_full_bytes);
     }
 }

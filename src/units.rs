@@ -142,6 +142,28 @@ pub fn fmt_hours(h: f64) -> String {
     }
 }
 
+/// A current in the unit that suits it: `0.912 µA`, `12.4 nA`, `280.1 µA`, `31.94 mA`, `1.2 A`.
+pub fn fmt_current(ma: f64) -> String {
+    let a = ma.abs();
+    let (v, unit) = if a >= 1e3 {
+        (ma / 1e3, "A")
+    } else if a >= 1.0 || a == 0.0 {
+        (ma, "mA")
+    } else if a >= 1e-3 {
+        (ma * 1e3, "µA")
+    } else {
+        (ma * 1e6, "nA")
+    };
+    let decimals = if v.abs() >= 100.0 {
+        1
+    } else if v.abs() >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{v:.decimals$} {unit}")
+}
+
 /// Text for people with no negative zeros: a number shown as `-0`, `-0.0000` (a negative that
 /// rounds to zero at the shown precision, or −0.0) loses its sign. In a padded column the `-`
 /// becomes a space, so alignment holds; elsewhere it is dropped. Cost: one pass over the text.

@@ -16,10 +16,14 @@ use crate::settings::Settings;
 use crate::trace::{Chunk, TraceInfo};
 use crate::units::fmt_duration;
 
+mod every;
 mod result;
+mod states;
+
+pub use every::EveryWindow;
 
 pub use result::{
-    Analysis, AnalysisJson, BaselineSource, Detection, Excerpt, Ingested, Totals, Warning,
+    Analysis, AnalysisJson, BaselineSource, Detection, Excerpt, Ingested, State, Totals, Warning,
     WarningCode,
 };
 
@@ -361,12 +365,84 @@ fn constant_supply_note(given: Option<f64>, supply_v: f64) -> String {
     }
 }
 
+/// The levels where the current dwells, the baseline estimate and the floor.
+struct Levels {
+    states: Vec<State>,
+    est: BaselineEstimate,
+    /// The floor and its spread, mA.
+    floor: Option<(f64, f64)>,
+    /// The device sleeps and the floor is the baseline.
+    sleeping: bool,
+}
+
+/// The states of the reservoir; a sleeping device's floor is its baseline, estimated from the
+/// floor's samples alone (else from all of them, as for an awake device). Cost: one baseline
+/// estimate over the reservoir and the states over at most 2^16 of its values.
+fn dwell_levels(reservoir: &[f64], settings: &Settings) -> Levels {
+    let states = states::states(reservoir);
+    let floor_state = states::floor(&states);
+    let sleeping = floor_state.is_some_and(|(_, s)| s) && settings.detect.baseline_ma.is_none();
+    let est = match floor_state {
+        Some((f, true)) if sleeping => {
+            estimate_baseline(&states::floor_samples(reservoir, f, &states))
+        }
+        _ => estimate_baseline(reservoir),
+    };
+    // The floor and its spread: the estimate when it is the baseline, else its state's.
+    let floor = floor_state.map(|(f, _)| {
+        if sleeping {
+            (est.baseline_ma, est.noise_ma)
+        } else {
+            (f.level_ma, f.sd_ma)
+        }
+    });
+    Levels {
+        states,
+        est,
+        floor,
+        sleeping,
+    }
+}
+
+/// The marker column's rising edges, found as the samples stream past.
+struct Edges {
+    threshold: f64,
+    high: Option<bool>,
+    rising_s: Vec<f64>,
+}
+
+impl Edges {
+    fn new(threshold: f64) -> Edges {
+        Edges {
+            threshold,
+            high: None,
+            rising_s: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, time_s: &[f64], marker: &[f64]) {
+        for (&t, &m) in time_s.iter().zip(marker) {
+            // An undefined state (NaN: a PPK2 channel's `00`) keeps the state before it.
+            if m.is_nan() {
+                continue;
+            }
+            let high = m >= self.threshold;
+            if high && self.high == Some(false) {
+                self.rising_s.push(t);
+            }
+            self.high = Some(high);
+        }
+    }
+}
+
 /// What the detection pass gives: the ingest and detection stages, the phase windows measured
 /// in the same pass, and their warnings.
 pub struct Measured {
     pub ingest: Ingested,
     pub detection: Detection,
     pub windows: Vec<crate::attribute::windows::Window>,
+    /// `--every`'s windows.
+    pub every: Vec<EveryWindow>,
     pub warnings: Vec<Warning>,
 }
 
@@ -393,11 +469,19 @@ pub fn analyze_source(
             "the median time step is zero: most time stamps repeat (a stuck time column, as PyMonsoon writes): give --sample-interval to ignore it",
         ));
     }
-    let est = estimate_baseline(survey.reservoir());
+    let Levels {
+        states,
+        est,
+        floor,
+        sleeping,
+    } = dwell_levels(survey.reservoir(), settings);
     // Gaps are judged against how the steps spread, not the median alone: a logger that
     // delivers samples in packets (steps from 0.2 ms to 0.7 s) has long steps that are not gaps.
     let typical_step_s = interval_s.max(survey.step_quantile_s(0.99));
-    let (params, baseline_source) = levels(settings, &est, interval_s, typical_step_s);
+    let (params, mut baseline_source) = levels(settings, &est, interval_s, typical_step_s);
+    if sleeping {
+        baseline_source = BaselineSource::Floor;
+    }
 
     // Pass 2: detect and integrate; rising edges of the marker column start events; phase
     // windows are measured in the same pass.
@@ -405,15 +489,17 @@ pub fn analyze_source(
     let mut windows = window_tracker(source, settings, params.gap_s)?;
     let measured = source.layout.supply.is_some();
     let mut power = Vec::new();
-    let mut marker_edges_s = Vec::new();
-    let mut marker_high = None::<bool>;
-    let marker_threshold = settings.labels.marker_threshold;
+    let mut edges = Edges::new(settings.labels.marker_threshold);
     // With a measured supply: ∫ V·I dt over the trace, never across a gap (the bursts' energy
     // is the detector's, over the same steps as their charge).
     let mut total_mj = 0.0;
     let mut last: Option<(f64, f64)> = None;
     let gap_s = params.gap_s;
+    let mut every = settings.detect.every_s.map(|w| every::Every::new(w, gap_s));
     let pass = for_each_chunk(source, &cal, |c| {
+        if let Some(e) = &mut every {
+            e.push(&c.time_s, &c.value, if measured { &c.supply } else { &[] });
+        }
         if measured {
             det.push_supplied(&c.time_s, &c.value, &c.supply);
             total_mj += supplied_energy_mj(&c.time_s, &c.value, &c.supply, gap_s, &mut last);
@@ -431,22 +517,14 @@ pub fn analyze_source(
             };
             w.push(&c.time_s, &c.value, p, &c.window);
         }
-        for (&tk, &mk) in c.time_s.iter().zip(&c.marker) {
-            // An undefined state (NaN: a PPK2 channel's `00`) keeps the state before it.
-            if mk.is_nan() {
-                continue;
-            }
-            let high = mk >= marker_threshold;
-            if high && marker_high == Some(false) {
-                marker_edges_s.push(tk);
-            }
-            marker_high = Some(high);
-        }
+        edges.push(&c.time_s, &c.marker);
     })?;
+    let marker_edges_s = edges.rising_s;
     check_rows(source, &pass)?;
     let det = det.finish();
 
     let supply_v = settings.detect.supply_v();
+    let every = every.map_or_else(Vec::new, |e| e.finish(measured, supply_v));
     let (bursts, totals) = energies(&det, supply_v, measured.then_some(total_mj));
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
     let labels = &settings.windows.labels;
@@ -463,11 +541,13 @@ pub fn analyze_source(
         pass.rows,
         threshold_ma,
     );
-    // Said in `input.assumptions` and the table, but no warning: most traces have no supply.
-    if !measured {
-        info.assumptions
-            .push(constant_supply_note(settings.detect.supply_v, supply_v));
-    }
+    // Said in `input.assumptions` and the table, but no warning.
+    info.assumptions.extend(baseline_notes(
+        baseline_source,
+        baseline_ma,
+        &states,
+        (!measured).then_some((settings.detect.supply_v, supply_v)),
+    ));
     warnings.extend(quality(
         survey.reservoir(),
         &est,
@@ -506,13 +586,41 @@ pub fn analyze_source(
             threshold_ma,
             release_ma: params.release_ma,
             quantisation_ma: est.quantisation_ma,
+            floor_ma: floor.map(|f| f.0),
+            floor_sd_ma: floor.map(|f| f.1),
+            states,
             supply_v,
             totals,
             bursts,
         },
         windows,
+        every,
         warnings,
     })
+}
+
+/// What the baseline and the energies assume: the sleep floor as the baseline, a constant
+/// supply (`constant`: the given and the used voltage) when none was measured.
+fn baseline_notes(
+    source: BaselineSource,
+    baseline_ma: f64,
+    states: &[State],
+    constant: Option<(Option<f64>, f64)>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let top = states.iter().map(|s| s.level_ma).reduce(f64::max);
+    if let (BaselineSource::Floor, Some(top)) = (source, top) {
+        notes.push(format!(
+            "baseline: the sleep floor, {} (the lowest level the current keeps returning to; it \
+             wakes to {}): give --baseline-ma to measure above another level",
+            crate::units::fmt_current(baseline_ma),
+            crate::units::fmt_current(top)
+        ));
+    }
+    if let Some((given, used)) = constant {
+        notes.push(constant_supply_note(given, used));
+    }
+    notes
 }
 
 /// The warning for samples without a value (empty cells, NaN samples of a session), if any.

@@ -7,6 +7,8 @@
 //! type, [`AnalysisJson`], whose flat field names and order are the contract; it reads back
 //! into the stages.
 
+use super::every::EveryWindow;
+pub use super::states::State;
 use crate::attribute::pcap::PcapReport;
 use crate::attribute::windows::Window;
 use crate::attribute::Attribution;
@@ -93,6 +95,9 @@ pub enum BaselineSource {
     Auto,
     /// `--baseline-ma`.
     Given,
+    /// The sleep floor: the device sleeps (a state dwells ten times above its lowest), and the
+    /// baseline is estimated from the floor's samples alone.
+    Floor,
 }
 
 /// Whole-trace totals.
@@ -166,6 +171,12 @@ pub struct Detection {
     /// Level above the baseline below which a burst is in its tail, mA.
     pub release_ma: f64,
     pub quantisation_ma: Option<f64>,
+    /// The sleep floor (the lowest level the current dwells at, 5% of the time or more) and its
+    /// spread, mA; None when no level dwells that long.
+    pub floor_ma: Option<f64>,
+    pub floor_sd_ma: Option<f64>,
+    /// The levels where the current dwells, lowest first.
+    pub states: Vec<State>,
     /// The constant supply of energies when no supply was measured, V.
     pub supply_v: f64,
     pub bursts: Vec<Burst>,
@@ -182,6 +193,8 @@ pub struct Analysis {
     pub attribution: Attribution,
     /// Phase windows (from a marker column, a windows file or given times), in time order.
     pub windows: Vec<Window>,
+    /// Averages over fixed windows (`--every`), in time order.
+    pub every: Vec<EveryWindow>,
     /// The packet capture's exchanges and their costs (`--pcap`).
     pub capture: Option<PcapReport>,
     /// Down-sampled excerpts of the first events (for galleries), when asked for.
@@ -223,6 +236,9 @@ pub struct AnalysisJson<'a> {
     pub threshold_ma: f64,
     pub release_ma: f64,
     pub quantisation_ma: Option<f64>,
+    pub floor_ma: Option<f64>,
+    pub floor_sd_ma: Option<f64>,
+    pub states: &'a [State],
     pub supply_v: f64,
     pub calibration: &'a Calibration,
     pub calibration_text: &'a str,
@@ -237,6 +253,8 @@ pub struct AnalysisJson<'a> {
     pub pcap: Option<&'a PcapReport>,
     pub attribution: &'a Attribution,
     pub windows: &'a [Window],
+    #[serde(skip_serializing_if = "<[EveryWindow]>::is_empty")]
+    pub every: &'a [EveryWindow],
     #[serde(skip_serializing_if = "<[Excerpt]>::is_empty")]
     pub excerpts: &'a [Excerpt],
 }
@@ -256,6 +274,12 @@ pub(crate) struct AnalysisRecord {
     threshold_ma: f64,
     release_ma: f64,
     quantisation_ma: Option<f64>,
+    #[serde(default)]
+    floor_ma: Option<f64>,
+    #[serde(default)]
+    floor_sd_ma: Option<f64>,
+    #[serde(default)]
+    states: Vec<State>,
     supply_v: f64,
     calibration: Calibration,
     calibration_text: String,
@@ -272,6 +296,8 @@ pub(crate) struct AnalysisRecord {
     attribution: Attribution,
     #[serde(default)]
     windows: Vec<Window>,
+    #[serde(default)]
+    every: Vec<EveryWindow>,
     #[serde(default)]
     excerpts: Vec<Excerpt>,
 }
@@ -292,6 +318,9 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
             threshold_ma: d.threshold_ma,
             release_ma: d.release_ma,
             quantisation_ma: d.quantisation_ma,
+            floor_ma: d.floor_ma,
+            floor_sd_ma: d.floor_sd_ma,
+            states: &d.states,
             supply_v: d.supply_v,
             calibration: &i.calibration,
             calibration_text: &i.calibration_text,
@@ -304,6 +333,7 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
             pcap: a.capture.as_ref(),
             attribution: &a.attribution,
             windows: &a.windows,
+            every: &a.every,
             excerpts: &a.excerpts,
         }
     }
@@ -332,12 +362,16 @@ impl From<AnalysisRecord> for Analysis {
                 threshold_ma: r.threshold_ma,
                 release_ma: r.release_ma,
                 quantisation_ma: r.quantisation_ma,
+                floor_ma: r.floor_ma,
+                floor_sd_ma: r.floor_sd_ma,
+                states: r.states,
                 supply_v: r.supply_v,
                 bursts: r.bursts,
                 totals: r.totals,
             },
             attribution: r.attribution,
             windows: r.windows,
+            every: r.every,
             capture: r.pcap,
             excerpts: r.excerpts,
             warnings: r.warnings,

@@ -33,7 +33,35 @@ pub fn field(s: &str) -> String {
     }
 }
 
+/// The columns of `--every`'s CSV.
+pub const EVERY_COLUMNS: &[&str] = &[
+    "file",
+    "start_s",
+    "end_s",
+    "mean_ma",
+    "charge_ma_ms",
+    "energy_mj",
+    "partial",
+];
+
+/// One row per burst; with `--every`, one row per window instead.
 pub fn render(a: &Analysis) -> String {
+    if !a.every.is_empty() {
+        let mut out = EVERY_COLUMNS.join(",") + "\n";
+        for w in &a.every {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                field(&a.ingest.file),
+                w.start_s,
+                w.end_s,
+                w.mean_ma.map_or(String::new(), |m| m.to_string()),
+                w.charge_ma_ms,
+                w.energy_mj,
+                w.partial
+            ));
+        }
+        return out;
+    }
     let mut out = COLUMNS.join(",");
     out.push('\n');
     let q = match a.ingest.quantity {

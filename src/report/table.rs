@@ -62,10 +62,10 @@ pub fn render(a: &Analysis) -> String {
         s,
         "baseline   {:.3} mA ({}), noise {:.3} mA rms{}",
         a.detection.baseline_ma,
-        if a.detection.baseline_source == crate::analysis::BaselineSource::Auto {
-            "estimated"
-        } else {
-            "given"
+        match a.detection.baseline_source {
+            crate::analysis::BaselineSource::Auto => "estimated",
+            crate::analysis::BaselineSource::Given => "given",
+            crate::analysis::BaselineSource::Floor => "the sleep floor",
         },
         a.detection.noise_ma,
         a.detection
@@ -73,6 +73,30 @@ pub fn render(a: &Analysis) -> String {
             .map(|q| format!(", steps of {q:.4} mA"))
             .unwrap_or_default()
     );
+    if !a.detection.states.is_empty() {
+        let states: Vec<String> = a
+            .detection
+            .states
+            .iter()
+            .map(|st| {
+                format!(
+                    "{} ({:.1}% of the time, {:.1}% of the charge)",
+                    crate::units::fmt_current(st.level_ma),
+                    100.0 * st.time_share,
+                    100.0 * st.charge_share
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "states     {}", states.join("; "));
+    }
+    if let (Some(f), Some(sd)) = (a.detection.floor_ma, a.detection.floor_sd_ma) {
+        let _ = writeln!(
+            s,
+            "floor      {} ± {}",
+            crate::units::fmt_current(f),
+            crate::units::fmt_current(sd)
+        );
+    }
     let _ = writeln!(
         s,
         "threshold  +{:.3} mA above the baseline to start a burst, tail below +{:.3} mA",
@@ -143,11 +167,36 @@ pub fn render(a: &Analysis) -> String {
         let _ = writeln!(s);
         windows(&mut s, &a.windows);
     }
+    if !a.every.is_empty() {
+        let _ = writeln!(s);
+        every(&mut s, &a.every);
+    }
     if let Some(p) = &a.capture {
         let _ = writeln!(s);
         pcap(&mut s, p, true);
     }
     s
+}
+
+/// `--every`'s windows, one row each.
+fn every(s: &mut String, ws: &[crate::analysis::EveryWindow]) {
+    let _ = writeln!(
+        s,
+        "{:>5} {:>12} {:>12} {:>12} {:>16} {:>12}",
+        "every", "start_s", "end_s", "mean_ma", "charge_ma_ms", "energy_mj"
+    );
+    for (k, w) in ws.iter().enumerate() {
+        let mean = w.mean_ma.map_or("–".to_string(), |m| format!("{m:.4}"));
+        let _ = writeln!(
+            s,
+            "{k:>5} {:>12.6} {:>12.6} {mean:>12} {:>16.4} {:>12.5}{}",
+            w.start_s,
+            w.end_s,
+            w.charge_ma_ms,
+            w.energy_mj,
+            if w.partial { "  partial" } else { "" }
+        );
+    }
 }
 
 /// The phase windows, one row each.
