@@ -208,6 +208,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn currents_in_their_own_unit() {
+        assert_eq!(fmt_current(0.07383), "73.83 µA");
+        assert_eq!(fmt_current(0.0000126), "12.60 nA");
+        assert_eq!(fmt_current(0.0009), "900.0 nA");
+        assert_eq!(fmt_current(0.2836), "283.6 µA");
+        assert_eq!(fmt_current(31.94), "31.94 mA");
+        assert_eq!(fmt_current(170.2), "170.2 mA");
+        assert_eq!(fmt_current(1234.0), "1.234 A");
+        assert_eq!(fmt_current(-0.0036), "-3.600 µA");
+        assert_eq!(fmt_current(0.0), "0.000 mA");
+    }
+
+    #[test]
     fn negative_zeros_print_as_zero() {
         let c = clean_negative_zeros;
         assert_eq!(

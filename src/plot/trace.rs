@@ -93,10 +93,10 @@ impl Chart for TraceChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{name}: {} burst{}, idle {:.2} mA, {:.1} mA·ms in bursts",
+                    "{name}: {} burst{}, idle {}, {:.1} mA·ms in bursts",
                     visible.len(),
                     if visible.len() == 1 { "" } else { "s" },
-                    a.detection.baseline_ma,
+                    crate::units::fmt_current(a.detection.baseline_ma),
                     visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
                 ),
                 ("sans-serif", 26),
@@ -142,7 +142,7 @@ impl Chart for TraceChart<'_> {
                 color(2).stroke_width(2),
             )))
             .map_err(e)?
-            .label(format!("idle {:.2} mA", base))
+            .label(format!("idle {}", crate::units::fmt_current(base)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(2).stroke_width(2)));
         let thr = base + a.detection.threshold_ma;
         chart
@@ -153,7 +153,10 @@ impl Chart for TraceChart<'_> {
                 color(3).stroke_width(2),
             ))
             .map_err(e)?
-            .label(format!("burst trigger +{:.2} mA", a.detection.threshold_ma))
+            .label(format!(
+                "burst trigger +{}",
+                crate::units::fmt_current(a.detection.threshold_ma)
+            ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(3).stroke_width(2)));
         // Packet exchanges (--pcap): a tick per exchange at its first packet, coloured by phase.
         if let Some(p) = &a.capture {
