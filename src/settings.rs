@@ -41,6 +41,9 @@ impl DetectSettings {
     }
 }
 
+/// Bursts of a sleeping device closer than this are one wake-up, ms (unless --merge-gap-ms).
+pub const SLEEP_MERGE_GAP_MS: f64 = 1.0;
+
 /// Finding bursts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -52,7 +55,9 @@ pub struct DetectSettings {
     /// Bursts shorter than this are dropped, ms.
     pub min_burst_ms: f64,
     /// Bursts closer than this are joined, ms.
-    pub merge_gap_ms: f64,
+    /// None: 0 for a device that never sleeps, [`SLEEP_MERGE_GAP_MS`] for one measured above
+    /// its sleep floor (range-switch glitches never split a wake-up).
+    pub merge_gap_ms: Option<f64>,
     /// A constant supply voltage for energy = charge × supply, V; None: a supply column the
     /// file carries, else [`DEFAULT_SUPPLY_V`].
     pub supply_v: Option<f64>,
@@ -135,7 +140,7 @@ impl Default for DetectSettings {
             baseline_ma: None,
             threshold_ma: None,
             min_burst_ms: 0.0,
-            merge_gap_ms: 0.0,
+            merge_gap_ms: None,
             supply_v: None,
             gap_factor: 3.0,
             max_gap_s: None,
@@ -437,8 +442,10 @@ pub struct DetectArgs {
         "Drop bursts shorter than this, in ms", defaults().detect.min_burst_ms))]
     pub min_burst_ms: Option<f64>,
 
-    #[arg(long, value_name = "MS", help = with_default(
-        "Join bursts separated by less than this, in ms", defaults().detect.merge_gap_ms))]
+    /// Join bursts separated by less than this, in ms (default: 0, or 1 ms when the device
+    /// sleeps and bursts are measured above its sleep floor, so that range-switch glitches never
+    /// split a wake-up).
+    #[arg(long, value_name = "MS")]
     pub merge_gap_ms: Option<f64>,
 
     #[arg(long, value_name = "V", help = with_default(
@@ -468,7 +475,7 @@ impl DetectArgs {
         set_some(&mut d.baseline_ma, self.baseline_ma);
         set_some(&mut d.threshold_ma, self.threshold_ma);
         set(&mut d.min_burst_ms, self.min_burst_ms);
-        set(&mut d.merge_gap_ms, self.merge_gap_ms);
+        set_some(&mut d.merge_gap_ms, self.merge_gap_ms);
         set_some(&mut d.supply_v, self.supply_v);
         set_some(&mut d.max_gap_s, self.max_gap);
         set_some(&mut d.every_s, self.every);

@@ -219,6 +219,7 @@ fn levels(
     est: &BaselineEstimate,
     interval_s: f64,
     typical_step_s: f64,
+    sleeping: bool,
 ) -> (DetectParams, BaselineSource) {
     let d = &settings.detect;
     let (baseline_ma, source) = match d.baseline_ma {
@@ -234,7 +235,15 @@ fn levels(
         baseline_ma,
         threshold_ma,
         release_ma: 0.4 * threshold_ma,
-        merge_gap_s: d.merge_gap_ms.max(0.0) / 1e3,
+        merge_gap_s: d
+            .merge_gap_ms
+            .unwrap_or(if sleeping {
+                crate::settings::SLEEP_MERGE_GAP_MS
+            } else {
+                0.0
+            })
+            .max(0.0)
+            / 1e3,
         min_burst_s: d.min_burst_ms.max(0.0) / 1e3,
         gap_s: d.max_gap_s.unwrap_or(d.gap_factor * typical_step_s),
         interval_s,
@@ -478,7 +487,8 @@ pub fn analyze_source(
     // Gaps are judged against how the steps spread, not the median alone: a logger that
     // delivers samples in packets (steps from 0.2 ms to 0.7 s) has long steps that are not gaps.
     let typical_step_s = interval_s.max(survey.step_quantile_s(0.99));
-    let (params, mut baseline_source) = levels(settings, &est, interval_s, typical_step_s);
+    let (params, mut baseline_source) =
+        levels(settings, &est, interval_s, typical_step_s, sleeping);
     if sleeping {
         baseline_source = BaselineSource::Floor;
     }

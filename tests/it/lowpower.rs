@@ -109,3 +109,24 @@ fn a_ppk2_and_its_csv_export_agree() {
     );
     assert!((qc - qp).abs() < 0.005 * qp, "{qc} vs {qp}");
 }
+
+/// One BLE advertising event recorded by a JS220 (range-switch glitches down to −13.7 mA inside
+/// it): one wake-up, no negative excess charge, its energy from the recorded 1.8 V — within 5%
+/// of the whole capture's 18.709 µJ (expected.py's trapezoid of V·I; the floor's share of 6 ms
+/// at about 1 µA is 0.01 µJ). `--merge-gap-ms 0` still splits it as before.
+#[test]
+fn a_ble_event_is_one_wake_up() {
+    let p = repo("tests/fixtures/native/jls_bluejoule_wba25_ble-adv-event_late-signal-defs.jls");
+    let a = analyze_json(&p, &[]);
+    assert_eq!(a["baseline_source"], "floor");
+    let bursts = a["bursts"].as_array().unwrap();
+    assert_eq!(bursts.len(), 1, "{}", a["bursts"]);
+    assert!(f(&bursts[0]["excess_charge_ma_ms"]) > 0.0);
+    let e = f(&bursts[0]["energy_mj"]);
+    assert!(
+        e > 0.95 * 0.018709074764369484 && e < 1.0001 * 0.018709074764369484,
+        "{e}"
+    );
+    let split = analyze_json(&p, &["--merge-gap-ms", "0"]);
+    assert!(split["bursts"].as_array().unwrap().len() > 1);
+}
