@@ -147,10 +147,8 @@ fn mqtt_split_across_segments_and_retransmitted() {
 }
 proptest::proptest! {
     // Damaged captures (bytes overwritten, the file cut anywhere) give exchanges or an error,
-    // never a panic. 200 cases by default; PROPTEST_CASES sets more.
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
-    ))]
+    // never a panic. proptest's default: 256 cases, or PROPTEST_CASES (proptest reads it).
+    #![proptest_config(proptest::prelude::ProptestConfig::default())]
     #[test]
     fn damaged_captures_never_panic(
         which in 0usize..4,
