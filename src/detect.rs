@@ -387,6 +387,10 @@ pub struct Burst {
     pub cut_start: bool,
     /// The trace (or a gap) ended before the current returned to the baseline.
     pub cut_end: bool,
+    /// The class of bursts that recur alike this one belongs to (`classes[]`); None before
+    /// classification.
+    #[serde(default)]
+    pub class: Option<usize>,
 }
 
 /// A stretch of time with no samples (a step longer than `gap_s`).
@@ -451,6 +455,9 @@ pub struct Detector {
     pub repeated_times: u64,
     /// Bursts dropped for being shorter than the minimum.
     pub dropped_short: u64,
+    /// Bursts dropped because their excess charge was not positive (a range-switch glitch's
+    /// swing below the baseline as large as the one above): no burst reports a negative cost.
+    pub dropped_nonpositive: u64,
     /// First and last time stamps seen, s.
     pub first_time_s: f64,
     pub last_time_s: f64,
@@ -481,6 +488,7 @@ impl Detector {
             irregular_steps: 0,
             repeated_times: 0,
             dropped_short: 0,
+            dropped_nonpositive: 0,
             first_time_s: f64::NAN,
             last_time_s: f64::NAN,
         }
@@ -734,6 +742,10 @@ impl Detector {
             self.dropped_short += 1;
             return;
         }
+        if a.excess <= 0.0 {
+            self.dropped_nonpositive += 1;
+            return;
+        }
         self.bursts.push(Burst {
             index: self.bursts.len(),
             start_s: a.start_s,
@@ -752,6 +764,7 @@ impl Detector {
             samples: a.samples,
             cut_start: a.cut_start,
             cut_end: a.cut_end,
+            class: None,
         });
     }
 

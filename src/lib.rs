@@ -89,8 +89,8 @@ pub mod cli;
 mod tests;
 
 pub use analysis::{
-    Analysis, AnalysisJson, BaselineSource, Detection, EveryWindow, Excerpt, Ingested, State,
-    Totals, Warning, WarningCode,
+    Analysis, AnalysisJson, BaselineSource, Budget, BudgetPeriod, Class, Detection, EveryWindow,
+    Excerpt, Ingested, OneOff, State, Totals, Warning, WarningCode,
 };
 pub use attribute::pcap::{ChargeSplit, ExchangeRow, OffsetSource, PcapReport, PhaseRow};
 pub use attribute::windows::{Polarity, Window};
@@ -107,8 +107,8 @@ pub use pipeline::{run_file, FileOutcome};
 pub use read::{inspect, read, ColumnReader, Inspection};
 pub use report::{render, OutputFormat};
 pub use settings::{
-    CaptureSettings, DetectSettings, LabelSettings, Settings, SettingsArgs, WindowSettings,
-    DEFAULT_SUPPLY_V, DEFAULT_WINDOW_THRESHOLD,
+    AtPeriod, BudgetSettings, CaptureSettings, DetectSettings, LabelSettings, Settings,
+    SettingsArgs, WindowSettings, DEFAULT_SUPPLY_V, DEFAULT_WINDOW_THRESHOLD,
 };
 pub use summarize::{
     Amortised, BatteryPoint, Comparison, GroupSummary, LabelStats, Lesson, Summaries,

@@ -73,12 +73,14 @@ pub fn run_file_with(
             burst: None,
         }));
     }
+    let budget = crate::analysis::budget(&m.detection, &settings.budget, &mut warnings);
     Ok(Analysis {
         ingest: m.ingest,
         detection: m.detection,
         attribution,
         windows: m.windows,
         every: m.every,
+        budget: Some(budget),
         capture,
         excerpts,
         warnings,

@@ -27,6 +27,7 @@ pub struct Settings {
     pub labels: LabelSettings,
     pub capture: CaptureSettings,
     pub windows: WindowSettings,
+    pub budget: BudgetSettings,
     /// Events whose down-sampled excerpts are kept in the results (for galleries); 0: none.
     pub excerpts: usize,
 }
@@ -69,9 +70,49 @@ pub struct DetectSettings {
     /// Mean current, charge and energy of consecutive windows this long from the first
     /// sample, s (`--every`).
     pub every_s: Option<f64>,
+    /// Keep a sleeping device's wake-ups split into their bursts (`--split`): no default join.
+    pub split: bool,
     /// Files larger than this are surveyed for the baseline from 16 windows instead of a full
     /// first pass, bytes.
     pub survey_full_bytes: u64,
+}
+
+/// The energy budget of one file: periods to cost and the battery.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct BudgetSettings {
+    /// Periods to cost a class at (`--at-period [CLASS=]DURATION`); class None: the main class.
+    pub at_periods: Vec<AtPeriod>,
+    /// Battery capacity, mAh (`--battery-mah`): battery life for each period.
+    pub battery_mah: Option<f64>,
+    /// Battery voltage, V (`--battery-v`); None: the supply (measured, else constant).
+    pub battery_v: Option<f64>,
+}
+
+/// A period to cost a class at.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct AtPeriod {
+    /// The class (its number in `classes[]`); None: the recurring class holding most charge.
+    pub class: Option<usize>,
+    pub period_s: f64,
+}
+
+/// `10s` or `2=10s`: a period, for the main class or a given one.
+fn parse_at_period(s: &str) -> std::result::Result<AtPeriod, String> {
+    let (class, period) = match s.split_once('=') {
+        Some((c, p)) => (
+            Some(c.trim().parse::<usize>().map_err(|_| {
+                format!("expected CLASS=DURATION with a class number, such as 2=10s, found \"{s}\"")
+            })?),
+            p,
+        ),
+        None => (None, s),
+    };
+    let period_s = parse_duration(period)?;
+    if !(period_s > 0.0 && period_s.is_finite()) {
+        return Err(format!("expected a positive period, found \"{s}\""));
+    }
+    Ok(AtPeriod { class, period_s })
 }
 
 /// Labelling bursts as events (connection set-up, messages).
@@ -145,6 +186,7 @@ impl Default for DetectSettings {
             gap_factor: 3.0,
             max_gap_s: None,
             every_s: None,
+            split: false,
             survey_full_bytes: 64 << 20,
         }
     }
@@ -212,6 +254,16 @@ impl Settings {
             if !(p > 0.0 && p.is_finite()) {
                 return Err(Error::usage(format!(
                     "--period must be a positive duration, found {p} s"
+                )));
+            }
+        }
+        for (name, v) in [
+            ("--battery-mah", self.budget.battery_mah),
+            ("--battery-v", self.budget.battery_v),
+        ] {
+            if let Some(v) = v.filter(|v| !(*v > 0.0 && v.is_finite())) {
+                return Err(Error::usage(format!(
+                    "{name} must be a positive number, found {v}"
                 )));
             }
         }
@@ -464,6 +516,10 @@ pub struct DetectArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub every: Option<f64>,
 
+    /// Keep a sleeping device's wake-ups split into the bursts inside them (no 1 ms join).
+    #[arg(long)]
+    pub split: bool,
+
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, help = with_default(
         "Survey files larger than this for the baseline from 16 windows instead of a full pass",
         defaults().detect.survey_full_bytes))]
@@ -479,7 +535,37 @@ impl DetectArgs {
         set_some(&mut d.supply_v, self.supply_v);
         set_some(&mut d.max_gap_s, self.max_gap);
         set_some(&mut d.every_s, self.every);
+        d.split |= self.split;
         set(&mut d.survey_full_bytes, self.survey_full_bytes);
+    }
+}
+
+/// The energy budget.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Energy budget")]
+pub struct BudgetArgs {
+    /// Also cost the budget with the main recurring class (or class N with N=DURATION) at this
+    /// period, e.g. 1s, 2=10s; repeatable.
+    #[arg(long, value_name = "[CLASS=]DURATION", value_parser = parse_at_period)]
+    pub at_period: Vec<AtPeriod>,
+
+    /// Battery capacity in mAh: the budget gives the battery life at each period.
+    #[arg(long, value_name = "MAH")]
+    pub battery_mah: Option<f64>,
+
+    /// Battery voltage in V, for the battery's energy (mAh × V) [default: the supply, measured
+    /// or constant].
+    #[arg(long, value_name = "V")]
+    pub battery_v: Option<f64>,
+}
+
+impl BudgetArgs {
+    pub fn apply(&self, b: &mut BudgetSettings) {
+        if !self.at_period.is_empty() {
+            b.at_periods = self.at_period.clone();
+        }
+        set_some(&mut b.battery_mah, self.battery_mah);
+        set_some(&mut b.battery_v, self.battery_v);
     }
 }
 
@@ -670,6 +756,8 @@ pub struct SettingsArgs {
     pub capture: CaptureArgs,
     #[command(flatten)]
     pub windows: WindowArgs,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 }
 
 impl SettingsArgs {
@@ -685,6 +773,7 @@ impl SettingsArgs {
         self.labels.apply(s);
         self.capture.apply(&mut s.capture);
         self.windows.apply(s);
+        self.budget.apply(&mut s.budget);
     }
 
     /// The defaults with this layer on top.

@@ -164,6 +164,20 @@ pub fn fmt_current(ma: f64) -> String {
     format!("{v:.decimals$} {unit}")
 }
 
+/// A number with `digits` significant digits, without an exponent between 1e-6 and 1e9
+/// (`0.001234`, `12.34`, `12345`).
+pub fn fmt_sig(v: f64, digits: usize) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mag = v.abs().log10().floor() as i64;
+    if !(-6..9).contains(&mag) {
+        return format!("{v:.*e}", digits.saturating_sub(1));
+    }
+    let decimals = (digits as i64 - 1 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// Text for people with no negative zeros: a number shown as `-0`, `-0.0000` (a negative that
 /// rounds to zero at the shown precision, or −0.0) loses its sign. In a padded column the `-`
 /// becomes a space, so alignment holds; elsewhere it is dropped. Cost: one pass over the text.

@@ -80,6 +80,18 @@ class Analysis:
         return _frame(self._data.get("attribution", {}).get("events", []))
 
     @property
+    def classes(self) -> pl.DataFrame:
+        return _frame(self._data.get("classes", []))
+
+    @property
+    def budget(self) -> dict[str, Any] | None:
+        return self._data.get("budget")
+
+    @property
+    def floor_ma(self) -> float | None:
+        return self._data.get("floor_ma")
+
+    @property
     def baseline_ma(self) -> float:
         return self._data["baseline_ma"]
 

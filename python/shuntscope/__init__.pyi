@@ -40,6 +40,17 @@ class Analysis:
     def events(self) -> pl.DataFrame:
         """One row per attributed event (connect, message, ...)."""
     @property
+    def classes(self) -> pl.DataFrame:
+        """One row per class of bursts that recur alike: class, n, period_s, period_jitter_s,
+        mean_excess_charge_ma_ms, ci_low, ci_high, mean_energy_mj, peak_ma, charge_share."""
+    @property
+    def budget(self) -> dict[str, Any] | None:
+        """The energy budget: floor_ma, floor_mw, mean_ma, mean_mw, periods (class, period_s,
+        energy_per_period_mj, mean_ma, energy_per_day_j, battery_life_h), one_off."""
+    @property
+    def floor_ma(self) -> float | None:
+        """The sleep floor (the lowest level the current dwells at), mA."""
+    @property
     def baseline_ma(self) -> float:
         """The idle current the excess charges are measured above, mA."""
     @property
@@ -92,6 +103,7 @@ def analyze(
     supply_v: float | None = None,
     max_gap: str | float | None = None,
     every: str | float | None = None,
+    split: bool | None = None,
     survey_full_bytes: int | str | None = None,
     period: str | float | None = None,
     label: str | None = None,
@@ -113,6 +125,9 @@ def analyze(
     windows: StrPath | None = None,
     window_labels: str | Sequence[str] | None = None,
     window: str | Sequence[str] | None = None,
+    at_period: str | float | Sequence[str | float] | None = None,
+    battery_mah: float | None = None,
+    battery_v: float | None = None,
 ) -> Analysis:
     """Run the whole pipeline (ingest, calibrate, detect, attribute, phase windows) on one
     file, with the settings of `shuntscope analyze`."""
@@ -170,6 +185,7 @@ def batch(
     supply_v: float | None = None,
     max_gap: str | float | None = None,
     every: str | float | None = None,
+    split: bool | None = None,
     survey_full_bytes: int | str | None = None,
     period: str | float | None = None,
     label: str | None = None,
@@ -191,6 +207,9 @@ def batch(
     windows: StrPath | None = None,
     window_labels: str | Sequence[str] | None = None,
     window: str | Sequence[str] | None = None,
+    at_period: str | float | Sequence[str | float] | None = None,
+    battery_mah: float | None = None,
+    battery_v: float | None = None,
 ) -> Report:
     """Analyse every trace in folders (a manifest's or the folders' names as groups), in
     parallel as the command line does, and summarise, with the settings of `shuntscope

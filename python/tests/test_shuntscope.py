@@ -47,6 +47,24 @@ def test_analyze_equals_the_cli_json():
     assert a.warnings == want["warnings"]
 
 
+def test_classes_and_budget(tmp_path):
+    """Repeatable keywords become repeated flags; classes and budget equal the CLI's JSON."""
+    path = str(SEED / "mqtt.csv")
+    a = shuntscope.analyze(path, at_period=["2s", "10s"], battery_mah=1000.0)
+    out = run_cli("analyze", path, "-f", "json", "-q", "--at-period", "2s", "--at-period", "10s",
+                  "--battery-mah", "1000")
+    assert out.returncode == 0, out.stderr
+    want = json.loads(out.stdout)
+    assert a.budget == want["budget"]
+    assert a.classes["n"].to_list() == [c["n"] for c in want["classes"]]
+    given = [p for p in a.budget["periods"] if p["given"]]
+    assert [p["period_s"] for p in given] == [2.0, 10.0]
+    # The longer the period, the lower the mean current and the longer the battery lasts.
+    assert given[0]["mean_ma"] > given[1]["mean_ma"]
+    assert given[0]["battery_life_h"] < given[1]["battery_life_h"]
+    assert a.bursts["class"].null_count() == 0
+
+
 def test_windows_frame(tmp_path):
     rows = ["Time (s),Current (mA),GPIO"]
     for k in range(1001):

@@ -16,10 +16,14 @@ use crate::settings::Settings;
 use crate::trace::{Chunk, TraceInfo};
 use crate::units::fmt_duration;
 
+mod budget;
+mod classes;
 mod every;
 mod result;
 mod states;
 
+pub use budget::{budget, Budget, BudgetPeriod, OneOff};
+pub use classes::Class;
 pub use every::EveryWindow;
 
 pub use result::{
@@ -237,7 +241,7 @@ fn levels(
         release_ma: 0.4 * threshold_ma,
         merge_gap_s: d
             .merge_gap_ms
-            .unwrap_or(if sleeping {
+            .unwrap_or(if sleeping && !d.split {
                 crate::settings::SLEEP_MERGE_GAP_MS
             } else {
                 0.0
@@ -351,6 +355,7 @@ fn totals(det: &Detector, bursts: &[Burst], supply_v: f64) -> Totals {
         bursts: bursts.len(),
         burst_energy_mj: bursts.iter().map(|b| b.energy_mj).sum(),
         dropped_short: det.dropped_short,
+        dropped_nonpositive: det.dropped_nonpositive,
         energy_mj: charge_ma_ms * supply_v / 1e3,
         mean_mw: if det.covered_s > 0.0 {
             det.charge_mas / det.covered_s * supply_v
@@ -535,8 +540,9 @@ pub fn analyze_source(
 
     let supply_v = settings.detect.supply_v();
     let every = every.map_or_else(Vec::new, |e| e.finish(measured, supply_v));
-    let (bursts, totals) = energies(&det, supply_v, measured.then_some(total_mj));
+    let (mut bursts, totals) = energies(&det, supply_v, measured.then_some(total_mj));
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
+    let classes = classes::classify(&mut bursts, baseline_ma, totals.charge_ma_ms);
     let labels = &settings.windows.labels;
     let (windows, from_marker) = windows
         .map(|w| w.finish(baseline_ma, measured, supply_v, labels, &bursts))
@@ -602,6 +608,7 @@ pub fn analyze_source(
             supply_v,
             totals,
             bursts,
+            classes,
         },
         windows,
         every,

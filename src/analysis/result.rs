@@ -7,6 +7,8 @@
 //! type, [`AnalysisJson`], whose flat field names and order are the contract; it reads back
 //! into the stages.
 
+use super::budget::Budget;
+use super::classes::Class;
 use super::every::EveryWindow;
 pub use super::states::State;
 use crate::attribute::pcap::PcapReport;
@@ -37,6 +39,8 @@ pub enum WarningCode {
     Pcap,
     /// Phase windows (labels without windows, windows across gaps).
     Windows,
+    /// The energy budget (a period for a class that does not recur).
+    Budget,
 }
 
 impl WarningCode {
@@ -57,6 +61,7 @@ impl WarningCode {
             WarningCode::CoarseQuantisation => "coarse-quantisation",
             WarningCode::Pcap => "pcap",
             WarningCode::Windows => "windows",
+            WarningCode::Budget => "budget",
         }
     }
 }
@@ -120,6 +125,9 @@ pub struct Totals {
     pub burst_energy_mj: f64,
     /// Bursts dropped by --min-burst-ms.
     pub dropped_short: u64,
+    /// Crossings dropped because their excess charge was not positive (glitches of both signs).
+    #[serde(default)]
+    pub dropped_nonpositive: u64,
     /// ∫ V·I dt over the covered time, mJ: V from the supply column, else the constant supply.
     #[serde(default)]
     pub energy_mj: f64,
@@ -180,6 +188,8 @@ pub struct Detection {
     /// The constant supply of energies when no supply was measured, V.
     pub supply_v: f64,
     pub bursts: Vec<Burst>,
+    /// Bursts that recur alike, by charge (each burst's `class` indexes this).
+    pub classes: Vec<Class>,
     pub totals: Totals,
 }
 
@@ -195,6 +205,9 @@ pub struct Analysis {
     pub windows: Vec<Window>,
     /// Averages over fixed windows (`--every`), in time order.
     pub every: Vec<EveryWindow>,
+    /// The energy budget: the floor, the mean, each recurring class's period and the periods
+    /// asked for.
+    pub budget: Option<Budget>,
     /// The packet capture's exchanges and their costs (`--pcap`).
     pub capture: Option<PcapReport>,
     /// Down-sampled excerpts of the first events (for galleries), when asked for.
@@ -244,10 +257,13 @@ pub struct AnalysisJson<'a> {
     pub calibration_text: &'a str,
     pub input: &'a TraceInfo,
     pub bursts: &'a [Burst],
+    pub classes: &'a [Class],
     pub gaps: &'a [Gap],
     #[serde(skip_serializing_if = "<[f64]>::is_empty")]
     pub marker_edges_s: &'a [f64],
     pub totals: &'a Totals,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<&'a Budget>,
     pub warnings: &'a [Warning],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pcap: Option<&'a PcapReport>,
@@ -285,10 +301,14 @@ pub(crate) struct AnalysisRecord {
     calibration_text: String,
     input: TraceInfo,
     bursts: Vec<Burst>,
+    #[serde(default)]
+    classes: Vec<Class>,
     gaps: Vec<Gap>,
     #[serde(default)]
     marker_edges_s: Vec<f64>,
     totals: Totals,
+    #[serde(default)]
+    budget: Option<Budget>,
     warnings: Vec<Warning>,
     #[serde(default)]
     pcap: Option<PcapReport>,
@@ -326,9 +346,11 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
             calibration_text: &i.calibration_text,
             input: &i.input,
             bursts: &d.bursts,
+            classes: &d.classes,
             gaps: &i.gaps,
             marker_edges_s: &i.marker_edges_s,
             totals: &d.totals,
+            budget: a.budget.as_ref(),
             warnings: &a.warnings,
             pcap: a.capture.as_ref(),
             attribution: &a.attribution,
@@ -367,11 +389,13 @@ impl From<AnalysisRecord> for Analysis {
                 states: r.states,
                 supply_v: r.supply_v,
                 bursts: r.bursts,
+                classes: r.classes,
                 totals: r.totals,
             },
             attribution: r.attribution,
             windows: r.windows,
             every: r.every,
+            budget: r.budget,
             capture: r.pcap,
             excerpts: r.excerpts,
             warnings: r.warnings,

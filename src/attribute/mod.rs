@@ -251,6 +251,7 @@ mod tests {
             samples: 100,
             cut_start: false,
             cut_end: false,
+            class: None,
         }
     }
 

@@ -592,6 +592,7 @@ mod tests {
             samples: 10,
             cut_start: false,
             cut_end: false,
+            class: None,
         }
     }
 

@@ -284,6 +284,8 @@ pub struct PlotArgs {
     /// Phase windows to shade (plot's own --window zooms).
     #[command(flatten)]
     pub phase: crate::settings::PhaseArgs,
+    #[command(flatten)]
+    pub budget: crate::settings::BudgetArgs,
 }
 
 impl PlotArgs {
@@ -299,6 +301,7 @@ impl PlotArgs {
                 phase: self.phase.clone(),
                 spans: Vec::new(),
             },
+            budget: self.budget.clone(),
         }
         .settings()
     }

@@ -22,6 +22,7 @@ pub const COLUMNS: &[&str] = &[
     "energy_mj",
     "samples",
     "cut",
+    "class",
 ];
 
 /// Quote a field if it needs it (RFC 4180).
@@ -76,7 +77,7 @@ pub fn render(a: &Analysis) -> String {
             _ => "",
         };
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             field(&a.ingest.file),
             field(&a.ingest.format),
             q,
@@ -95,7 +96,8 @@ pub fn render(a: &Analysis) -> String {
             b.charge_ma_ms,
             b.energy_mj,
             b.samples,
-            cut
+            cut,
+            b.class.map_or(String::new(), |c| c.to_string())
         ));
     }
     out

@@ -99,14 +99,16 @@ pub fn render(a: &Analysis) -> String {
     }
     let _ = writeln!(
         s,
-        "threshold  +{:.3} mA above the baseline to start a burst, tail below +{:.3} mA",
-        a.detection.threshold_ma, a.detection.release_ma
+        "threshold  +{} above the baseline to start a burst, tail below +{}",
+        crate::units::fmt_current(a.detection.threshold_ma),
+        crate::units::fmt_current(a.detection.release_ma)
     );
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:>5} {:>11} {:>10} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
+        "{:>5} {:>5} {:>11} {:>10} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
         "burst",
+        "class",
         "start_s",
         "dur_ms",
         "width_ms",
@@ -121,16 +123,17 @@ pub fn render(a: &Analysis) -> String {
         let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
         let _ = writeln!(
             s,
-            "{:>5} {:>11.6} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>14.4} {:>14.4} {:>10.5} {:>8}{flag}",
+            "{:>5} {:>5} {:>11.6} {:>10.3} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}{flag}",
             b.index,
+            b.class.map_or("–".to_string(), |c| c.to_string()),
             b.start_s,
             b.duration_ms,
-            b.width_ms,
-            b.peak_ma,
-            b.mean_ma,
-            b.excess_charge_ma_ms,
-            b.charge_ma_ms,
-            b.energy_mj,
+            sig(b.width_ms),
+            sig(b.peak_ma),
+            sig(b.mean_ma),
+            sig(b.excess_charge_ma_ms),
+            sig(b.charge_ma_ms),
+            sig(b.energy_mj),
             b.samples
         );
     }
@@ -163,6 +166,14 @@ pub fn render(a: &Analysis) -> String {
             ),
         }
     );
+    if !a.detection.classes.is_empty() {
+        let _ = writeln!(s);
+        classes(&mut s, &a.detection.classes);
+    }
+    if let Some(b) = &a.budget {
+        let _ = writeln!(s);
+        budget(&mut s, b);
+    }
     if !a.windows.is_empty() {
         let _ = writeln!(s);
         windows(&mut s, &a.windows);
@@ -176,6 +187,99 @@ pub fn render(a: &Analysis) -> String {
         pcap(&mut s, p, true);
     }
     s
+}
+
+/// Five significant digits.
+fn sig(v: f64) -> String {
+    crate::units::fmt_sig(v, 5)
+}
+
+/// The classes of bursts, one row each.
+fn classes(s: &mut String, cs: &[crate::analysis::Class]) {
+    let _ = writeln!(
+        s,
+        "{:>5} {:>6} {:>11} {:>11} {:>12} {:>25} {:>11} {:>10} {:>8}",
+        "class",
+        "n",
+        "period_s",
+        "jitter_s",
+        "dur_ms",
+        "excess_ma_ms (95% CI)",
+        "energy_mj",
+        "peak_ma",
+        "charge"
+    );
+    for c in cs {
+        let ci = match (c.ci_low, c.ci_high) {
+            (Some(lo), Some(hi)) => format!(
+                "{} ({}–{})",
+                sig(c.mean_excess_charge_ma_ms),
+                sig(lo),
+                sig(hi)
+            ),
+            _ => sig(c.mean_excess_charge_ma_ms),
+        };
+        let opt = |v: Option<f64>| v.map_or("–".to_string(), |p| format!("{p:.6}"));
+        let _ = writeln!(
+            s,
+            "{:>5} {:>6} {:>11} {:>11} {:>12} {ci:>25} {:>11} {:>10} {:>7.2}%{}",
+            c.class,
+            c.n,
+            opt(c.period_s),
+            opt(c.period_jitter_s),
+            sig(c.mean_duration_ms),
+            sig(c.mean_energy_mj),
+            sig(c.peak_ma),
+            100.0 * c.charge_share,
+            if c.recurs() { "" } else { "  does not recur" }
+        );
+    }
+}
+
+/// The energy budget: the floor, the mean, each period.
+fn budget(s: &mut String, b: &crate::analysis::Budget) {
+    use crate::units::{fmt_current, fmt_hours};
+    let life = |h: Option<f64>| {
+        h.map(|h| format!(", battery {}", fmt_hours(h)))
+            .unwrap_or_default()
+    };
+    let _ = writeln!(
+        s,
+        "budget     floor {} = {} mW; mean {} = {} mW at {} V{}{}",
+        fmt_current(b.floor_ma),
+        sig(b.floor_mw),
+        fmt_current(b.mean_ma),
+        sig(b.mean_mw),
+        sig(b.supply_v),
+        b.battery_mah
+            .map(|m| format!(" ({m} mAh at {} V)", sig(b.battery_v.unwrap_or(b.supply_v))))
+            .unwrap_or_default(),
+        life(b.battery_life_h)
+    );
+    for p in &b.periods {
+        let _ = writeln!(
+            s,
+            "           class {} every {} s ({}): {} mJ per period, mean {}, {} J a day{}",
+            p.class,
+            sig(p.period_s),
+            if p.given { "given" } else { "measured" },
+            sig(p.energy_per_period_mj),
+            fmt_current(p.mean_ma),
+            sig(p.energy_per_day_j),
+            life(p.battery_life_h)
+        );
+    }
+    for o in &b.one_off {
+        let _ = writeln!(
+            s,
+            "           class {} does not recur ({} burst{}, {} mA·ms, {} mJ): left out of the periods",
+            o.class,
+            o.n,
+            if o.n == 1 { "" } else { "s" },
+            sig(o.excess_charge_ma_ms),
+            sig(o.energy_mj)
+        );
+    }
 }
 
 /// `--every`'s windows, one row each.

@@ -6,6 +6,7 @@ mod common;
 
 mod bad_inputs;
 mod batch;
+mod classes;
 mod diff;
 mod errors;
 mod every;
