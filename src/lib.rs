@@ -90,7 +90,7 @@ mod tests;
 
 pub use analysis::{
     Analysis, AnalysisJson, BaselineSource, Budget, BudgetPeriod, Class, Detection, EveryWindow,
-    Excerpt, Ingested, OneOff, State, Totals, Warning, WarningCode,
+    Excerpt, Ingested, OneOff, PowerShare, State, Totals, Warning, WarningCode,
 };
 pub use attribute::pcap::{ChargeSplit, ExchangeRow, OffsetSource, PcapReport, PhaseRow};
 pub use attribute::windows::{Polarity, Window};

@@ -164,6 +164,20 @@ pub fn fmt_current(ma: f64) -> String {
     format!("{v:.decimals$} {unit}")
 }
 
+/// A charge in the unit that suits it: `12.3 mA·ms`, `4.56 µA·ms`, `789 nA·ms` (three
+/// significant digits; mA·ms = µC).
+pub fn fmt_charge(ma_ms: f64) -> String {
+    let a = ma_ms.abs();
+    let (v, unit) = if a >= 1.0 || a == 0.0 {
+        (ma_ms, "mA·ms")
+    } else if a >= 1e-3 {
+        (ma_ms * 1e3, "µA·ms")
+    } else {
+        (ma_ms * 1e6, "nA·ms")
+    };
+    format!("{} {unit}", fmt_sig(v, 3))
+}
+
 /// A number with `digits` significant digits, without an exponent between 1e-6 and 1e9
 /// (`0.001234`, `12.34`, `12345`).
 pub fn fmt_sig(v: f64, digits: usize) -> String {

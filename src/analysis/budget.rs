@@ -47,6 +47,8 @@ pub struct Budget {
     pub battery_v: Option<f64>,
     /// Battery life at the file's mean power, h (None without `--battery-mah`).
     pub battery_life_h: Option<f64>,
+    /// Where the mean power goes at each recurring class's own period: the floor first.
+    pub shares: Vec<PowerShare>,
     pub periods: Vec<BudgetPeriod>,
     /// Classes that do not recur, left out of the periods.
     pub one_off: Vec<OneOff>,
@@ -67,6 +69,22 @@ pub struct BudgetPeriod {
     pub mean_mw: f64,
     pub energy_per_day_j: f64,
     pub battery_life_h: Option<f64>,
+}
+
+/// The floor's or one recurring class's part of the mean power, at the class's own period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerShare {
+    /// None: the floor.
+    pub class: Option<usize>,
+    pub period_s: Option<f64>,
+    /// `floor`, `median interval` or `average interval`.
+    pub basis: String,
+    pub charge_per_event_ma_ms: Option<f64>,
+    pub energy_per_event_mj: Option<f64>,
+    pub mean_ma: f64,
+    pub mean_mw: f64,
+    /// Share of the mean power (0–1), one-offs left out.
+    pub share: f64,
 }
 
 /// A class left out of the per-period figures.
@@ -98,46 +116,73 @@ pub fn budget(d: &Detection, settings: &BudgetSettings, warnings: &mut Vec<Warni
     let battery_v = settings
         .battery_mah
         .map(|_| settings.battery_v.unwrap_or(supply_v));
-    let life = |mean_mw: f64| -> Option<f64> {
-        let (mah, v) = (settings.battery_mah?, battery_v?);
-        (mean_mw > 0.0).then(|| mah * v / mean_mw)
-    };
     let recurring: Vec<&Class> = d.classes.iter().filter(|c| c.recurs()).collect();
-    let covered_s = t.covered_s;
-    let at = |c: &Class, period_s: f64, basis: &str| -> BudgetPeriod {
-        let mut mean_ma = floor_ma + c.mean_excess_charge_ma_ms / (period_s * 1e3);
-        let mut mean_mw = floor_mw + c.mean_energy_mj / period_s;
-        for k in recurring.iter().filter(|k| k.class != c.class) {
-            let tk = own_period(k, covered_s).0;
-            mean_ma += k.mean_excess_charge_ma_ms / (tk * 1e3);
-            mean_mw += k.mean_energy_mj / tk;
+    let mut shares = vec![PowerShare {
+        class: None,
+        period_s: None,
+        basis: "floor".into(),
+        charge_per_event_ma_ms: None,
+        energy_per_event_mj: None,
+        mean_ma: floor_ma,
+        mean_mw: floor_mw,
+        share: 0.0,
+    }];
+    shares.extend(recurring.iter().map(|c| {
+        let (p, basis) = own_period(c, t.covered_s);
+        PowerShare {
+            class: Some(c.class),
+            period_s: Some(p),
+            basis: basis.into(),
+            charge_per_event_ma_ms: Some(c.mean_excess_charge_ma_ms),
+            energy_per_event_mj: Some(c.mean_energy_mj),
+            mean_ma: c.mean_excess_charge_ma_ms / (p * 1e3),
+            mean_mw: c.mean_energy_mj / p,
+            share: 0.0,
         }
-        BudgetPeriod {
-            class: c.class,
-            period_s,
-            given: basis == "given",
-            basis: basis.to_string(),
-            energy_per_period_mj: mean_mw * period_s,
-            mean_ma,
-            mean_mw,
-            energy_per_day_j: mean_mw * 86_400.0 / 1e3,
-            battery_life_h: life(mean_mw),
-        }
+    }));
+    let total_mw: f64 = shares.iter().map(|s| s.mean_mw).sum();
+    for s in &mut shares {
+        s.share = if total_mw > 0.0 {
+            s.mean_mw / total_mw
+        } else {
+            0.0
+        };
+    }
+    let mut b = Budget {
+        floor_ma,
+        floor_mw,
+        mean_ma: t.mean_ma,
+        mean_mw: t.mean_mw,
+        supply_v,
+        battery_mah: settings.battery_mah,
+        battery_v,
+        battery_life_h: None,
+        shares,
+        periods: Vec::new(),
+        one_off: d
+            .classes
+            .iter()
+            .filter(|c| !c.recurs())
+            .map(|c| OneOff {
+                class: c.class,
+                n: c.n,
+                excess_charge_ma_ms: c.excess_charge_ma_ms,
+                energy_mj: c.energy_mj,
+            })
+            .collect(),
     };
-    let mut periods: Vec<BudgetPeriod> = recurring
+    b.battery_life_h = b.life_h(t.mean_mw);
+    let mut periods: Vec<BudgetPeriod> = b.shares[1..]
         .iter()
-        .map(|c| {
-            let (p, basis) = own_period(c, covered_s);
-            at(c, p, basis)
-        })
+        .filter_map(|s| b.at(s.class?, s.period_s?, &s.basis))
         .collect();
     for p in &settings.at_periods {
         let class = match p.class {
             Some(k) => recurring.iter().find(|c| c.class == k).copied(),
             None => main_class(&d.classes),
         };
-        match class {
-            Some(c) => periods.push(at(c, p.period_s, "given")),
+        match class.and_then(|c| b.at(c.class, p.period_s, "given")) {
+            Some(row) => periods.push(row),
             None => warnings.push(Warning::new(
                 WarningCode::Budget,
                 match p.class {
@@ -154,27 +199,45 @@ pub fn budget(d: &Detection, settings: &BudgetSettings, warnings: &mut Vec<Warni
             )),
         }
     }
-    Budget {
-        floor_ma,
-        floor_mw,
-        mean_ma: t.mean_ma,
-        mean_mw: t.mean_mw,
-        supply_v,
-        battery_mah: settings.battery_mah,
-        battery_v,
-        battery_life_h: life(t.mean_mw),
-        periods,
-        one_off: d
-            .classes
+    b.periods = periods;
+    b
+}
+
+impl Budget {
+    /// Battery life at a mean power, h: capacity × battery voltage / power.
+    pub fn life_h(&self, mean_mw: f64) -> Option<f64> {
+        let (mah, v) = (self.battery_mah?, self.battery_v?);
+        (mean_mw > 0.0).then(|| mah * v / mean_mw)
+    }
+
+    /// Mean current and power (mA, mW) with recurring class `class` at `period_s`, every other
+    /// at its own period; None when the class does not recur.
+    pub fn mean_at(&self, class: usize, period_s: f64) -> Option<(f64, f64)> {
+        let c = self.shares.iter().find(|s| s.class == Some(class))?;
+        let (ma, mw) = self
+            .shares
             .iter()
-            .filter(|c| !c.recurs())
-            .map(|c| OneOff {
-                class: c.class,
-                n: c.n,
-                excess_charge_ma_ms: c.excess_charge_ma_ms,
-                energy_mj: c.energy_mj,
-            })
-            .collect(),
+            .fold((0.0, 0.0), |(a, w), s| (a + s.mean_ma, w + s.mean_mw));
+        Some((
+            ma - c.mean_ma + c.charge_per_event_ma_ms? / (period_s * 1e3),
+            mw - c.mean_mw + c.energy_per_event_mj? / period_s,
+        ))
+    }
+
+    /// The budget row of `class` at `period_s`.
+    fn at(&self, class: usize, period_s: f64, basis: &str) -> Option<BudgetPeriod> {
+        let (mean_ma, mean_mw) = self.mean_at(class, period_s)?;
+        Some(BudgetPeriod {
+            class,
+            period_s,
+            given: basis == "given",
+            basis: basis.to_string(),
+            energy_per_period_mj: mean_mw * period_s,
+            mean_ma,
+            mean_mw,
+            energy_per_day_j: mean_mw * 86_400.0 / 1e3,
+            battery_life_h: self.life_h(mean_mw),
+        })
     }
 }
 

@@ -22,7 +22,7 @@ mod every;
 mod result;
 mod states;
 
-pub use budget::{budget, Budget, BudgetPeriod, OneOff};
+pub use budget::{budget, main_class, Budget, BudgetPeriod, OneOff, PowerShare};
 pub use classes::Class;
 pub use every::EveryWindow;
 
@@ -228,6 +228,7 @@ fn levels(
     let d = &settings.detect;
     let (baseline_ma, source) = match d.baseline_ma {
         Some(b) => (b, BaselineSource::Given),
+        None if sleeping => (est.baseline_ma, BaselineSource::Floor),
         None => (est.baseline_ma, BaselineSource::Auto),
     };
     let q = est.quantisation_ma.unwrap_or(0.0);
@@ -492,11 +493,7 @@ pub fn analyze_source(
     // Gaps are judged against how the steps spread, not the median alone: a logger that
     // delivers samples in packets (steps from 0.2 ms to 0.7 s) has long steps that are not gaps.
     let typical_step_s = interval_s.max(survey.step_quantile_s(0.99));
-    let (params, mut baseline_source) =
-        levels(settings, &est, interval_s, typical_step_s, sleeping);
-    if sleeping {
-        baseline_source = BaselineSource::Floor;
-    }
+    let (params, baseline_source) = levels(settings, &est, interval_s, typical_step_s, sleeping);
 
     // Pass 2: detect and integrate; rising edges of the marker column start events; phase
     // windows are measured in the same pass.

@@ -232,6 +232,9 @@ pub enum PlotKind {
     Compare,
     Battery,
     Distribution,
+    /// A trace's energy budget: where the power goes, and battery life against the main
+    /// class's period.
+    Budget,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -262,6 +265,15 @@ pub struct PlotArgs {
     /// Write SVG instead of PNG (the output's extension becomes .svg).
     #[arg(long)]
     pub svg: bool,
+
+    /// A logarithmic current axis (default: when the trace spans more than two decades above
+    /// its floor).
+    #[arg(long, conflicts_with = "linear_y")]
+    pub log_y: bool,
+
+    /// A linear current axis, whatever the trace spans.
+    #[arg(long)]
+    pub linear_y: bool,
 
     /// Replace the output if it exists.
     #[arg(long)]

@@ -4,6 +4,7 @@ use super::args::{PlotArgs, PlotKind};
 use crate::analysis::stream_file;
 use crate::error::{Error, Result};
 use crate::pipeline::{run_file, run_file_with};
+use crate::plot::budget::BudgetChart;
 use crate::plot::charts::{
     BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart,
 };
@@ -57,6 +58,12 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
             trace(a, size, &output)
         }
         PlotKind::Gallery if !is_dir => gallery_of_trace(a, size, &output),
+        PlotKind::Budget if !is_dir => {
+            let an = run_file(&a.input, &a.settings())?;
+            super::print_warnings(&an, a.quiet);
+            render(&output, size, &BudgetChart(vec![(String::new(), &an)]))?;
+            Ok(0)
+        }
         _ => {
             if !is_dir {
                 return Err(Error::usage(
@@ -75,6 +82,7 @@ pub fn run(a: &PlotArgs) -> Result<i32> {
                     &BatteryChart(&BatteryData { report: &report }),
                 )?,
                 PlotKind::Distribution => render(&output, size, &DistributionChart(&report))?,
+                PlotKind::Budget => render(&output, size, &folder::budget_chart(&report))?,
                 _ => render(&output, size, &folder::gallery(&report)?)?,
             }
             Ok(0)
@@ -125,6 +133,11 @@ fn trace(a: &PlotArgs, size: (u32, u32), output: &str) -> Result<i32> {
         analysis: &analysis,
         columns: env.columns(columns),
         window: (t0, t1),
+        log_y: match (a.log_y, a.linear_y) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
     render(output, size, &chart)?;
     Ok(0)

@@ -2,6 +2,7 @@
 //! so charts render the same on a machine with no fonts installed. Colours are the Okabe–Ito
 //! palette, safe for colour-blind readers.
 
+pub mod budget;
 pub mod charts;
 pub mod gallery;
 pub mod trace;

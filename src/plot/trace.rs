@@ -1,5 +1,8 @@
-//! The trace chart: current against time from a min/max envelope, with the baseline, the
-//! trigger level, and each burst shaded and labelled with its excess charge.
+//! The trace chart: current against time from a min/max envelope, with the baseline (the sleep
+//! floor of a sleeping device), the trigger level, and each burst shaded in its class's colour
+//! and labelled with its excess charge. The current axis is logarithmic when the trace spans
+//! more than two decades above its floor (values at or below a third of the floor sit on the
+//! axis' bottom), else linear; ticks carry their own unit (nA, µA, mA, A).
 
 use super::{color, e, Chart};
 use crate::analysis::Analysis;
@@ -22,12 +25,65 @@ pub struct TraceChart<'a> {
     /// (time at column centre, min, max) per pixel column; None where there is no sample.
     pub columns: Vec<Option<(f64, f64, f64)>>,
     pub window: (f64, f64),
+    /// Some(true): a logarithmic current axis, Some(false): linear, None: logarithmic when the
+    /// trace spans more than two decades above its floor.
+    pub log_y: Option<bool>,
+}
+
+/// Fill colours of burst classes (palette indices; blue, green and vermillion draw the trace,
+/// the floor and the trigger).
+const CLASS_COLORS: [usize; 4] = [1, 4, 5, 6];
+
+/// A class's fill colour; bursts without a class take the first.
+pub fn class_color(class: Option<usize>) -> RGBColor {
+    color(CLASS_COLORS[class.unwrap_or(0) % CLASS_COLORS.len()])
+}
+
+/// How the current maps onto the axis: linear, or log₁₀ with values clamped at `min_ma`.
+#[derive(Clone, Copy)]
+struct YMap {
+    log_min_ma: Option<f64>,
+}
+
+impl YMap {
+    fn y(&self, ma: f64) -> f64 {
+        match self.log_min_ma {
+            Some(m) => ma.max(m).log10(),
+            None => ma,
+        }
+    }
 }
 
 impl TraceChart<'_> {
+    /// The axis mapping: log when asked, or when the top of the trace is more than 100× its
+    /// floor (or baseline).
+    fn y_map(&self) -> YMap {
+        let d = &self.analysis.detection;
+        let reference = d
+            .floor_ma
+            .filter(|f| *f > 0.0)
+            .or((d.baseline_ma > 0.0).then_some(d.baseline_ma));
+        let hi = self
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| c.2)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let log = match (self.log_y, reference) {
+            (Some(false), _) | (None, None) => false,
+            (None, Some(r)) => hi > 100.0 * r,
+            (Some(true), _) => true,
+        };
+        // A third of the floor, or 1 nA below everything when there is no floor.
+        let min = reference.map_or(1e-6, |r| r / 3.0);
+        YMap {
+            log_min_ma: log.then_some(min),
+        }
+    }
+
     /// The current axis: the envelope, the idle level and the trigger level, with margins;
     /// (bottom, top, margin) in mA.
-    fn y_range(&self) -> (f64, f64, f64) {
+    fn y_range(&self, m: YMap) -> (f64, f64, f64) {
         let a = self.analysis;
         let lo = self
             .columns
@@ -42,24 +98,26 @@ impl TraceChart<'_> {
             .map(|c| c.2)
             .fold(f64::NEG_INFINITY, f64::max);
         let (lo, hi) = if lo.is_finite() && hi.is_finite() {
-            (lo, hi)
+            (m.y(lo), m.y(hi))
         } else {
             (0.0, 1.0)
         };
-        let pad = ((hi - lo) * 0.08).max(1e-9);
-        (
-            lo.min(a.detection.baseline_ma) - pad,
-            hi.max(a.detection.baseline_ma + a.detection.threshold_ma) + 2.0 * pad,
-            pad,
-        )
+        let base = m.y(a.detection.baseline_ma);
+        let thr = m.y(a.detection.baseline_ma + a.detection.threshold_ma);
+        let pad = ((hi.max(thr) - lo.min(base)) * 0.08).max(1e-9);
+        (lo.min(base) - pad, hi.max(thr) + 2.0 * pad, pad)
     }
 
     /// The envelope as paths: a vertical stroke per column from min to max, joined column to
     /// column through the middles.
-    fn envelope_segments(&self) -> Vec<Vec<(f64, f64)>> {
+    fn envelope_segments(&self, m: YMap) -> Vec<Vec<(f64, f64)>> {
         let mut prev: Option<(f64, f64, f64)> = None;
         let mut segs = Vec::new();
-        for c in &self.columns {
+        for c in self
+            .columns
+            .iter()
+            .map(|c| c.map(|(t, lo, hi)| (t, m.y(lo), m.y(hi))))
+        {
             match (c, prev) {
                 (Some(c), Some(p)) => {
                     segs.push(vec![(c.0, c.1), (c.0, c.2)]);
@@ -68,7 +126,7 @@ impl TraceChart<'_> {
                 (Some(c), None) => segs.push(vec![(c.0, c.1), (c.0, c.2)]),
                 _ => {}
             }
-            prev = *c;
+            prev = c;
         }
         segs
     }
@@ -79,7 +137,8 @@ impl Chart for TraceChart<'_> {
         let a = self.analysis;
         root.fill(&WHITE).map_err(e)?;
         let (t0, t1) = self.window;
-        let (y0, y1, pad) = self.y_range();
+        let m = self.y_map();
+        let (y0, y1, pad) = self.y_range(m);
         let name = std::path::Path::new(&a.ingest.file)
             .file_name()
             .and_then(|n| n.to_str())
@@ -93,11 +152,14 @@ impl Chart for TraceChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!(
-                    "{name}: {} burst{}, idle {}, {:.1} mA·ms in bursts",
+                    "{name}: {} burst{}, {} {}, {} in bursts",
                     visible.len(),
                     if visible.len() == 1 { "" } else { "s" },
+                    idle_word(a),
                     crate::units::fmt_current(a.detection.baseline_ma),
-                    visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
+                    crate::units::fmt_charge(
+                        visible.iter().map(|b| b.excess_charge_ma_ms).sum::<f64>()
+                    )
                 ),
                 ("sans-serif", 26),
             )
@@ -106,28 +168,29 @@ impl Chart for TraceChart<'_> {
             .y_label_area_size(80)
             .build_cartesian_2d(t0..t1, y0..y1)
             .map_err(e)?;
+        let ticks = |v: &f64| match m.log_min_ma {
+            Some(_) => crate::units::fmt_current(10f64.powf(*v)),
+            None => crate::units::fmt_sig(*v, 4),
+        };
         chart
             .configure_mesh()
             .x_desc("time (s)")
-            .y_desc("current (mA)")
+            .y_desc(if m.log_min_ma.is_some() {
+                "current (log scale)"
+            } else {
+                "current (mA)"
+            })
+            .y_label_formatter(&ticks)
             .axis_desc_style(("sans-serif", 20))
             .label_style(("sans-serif", 16))
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(e)?;
-        let burst_fill = color(1).mix(0.18);
-        chart
-            .draw_series(visible.iter().map(|b| {
-                Rectangle::new(
-                    [(b.start_s.max(t0), y0), (b.end_s.min(t1), y1)],
-                    burst_fill.filled(),
-                )
-            }))
-            .map_err(e)?;
+        self.shade_bursts(&mut chart, &visible, (y0, y1))?;
         shade_windows(&mut chart, a, (t0, t1), (y0, y1))?;
         // The envelope: a vertical stroke per column from min to max, joined column to column.
         let line = color(0).stroke_width(1);
-        let segs = self.envelope_segments();
+        let segs = self.envelope_segments(m);
         chart
             .draw_series(segs.into_iter().map(|s| PathElement::new(s, line)))
             .map_err(e)?
@@ -138,13 +201,17 @@ impl Chart for TraceChart<'_> {
         let base = a.detection.baseline_ma;
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(t0, base), (t1, base)],
+                vec![(t0, m.y(base)), (t1, m.y(base))],
                 color(2).stroke_width(2),
             )))
             .map_err(e)?
-            .label(format!("idle {}", crate::units::fmt_current(base)))
+            .label(format!(
+                "{} {}",
+                idle_word(a),
+                crate::units::fmt_current(base)
+            ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color(2).stroke_width(2)));
-        let thr = base + a.detection.threshold_ma;
+        let thr = m.y(base + a.detection.threshold_ma);
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(t0, thr), (t1, thr)],
@@ -194,7 +261,7 @@ impl Chart for TraceChart<'_> {
             if x - last >= min_gap {
                 chart
                     .draw_series(std::iter::once(Text::new(
-                        format!("{:.1} mA·ms", b.excess_charge_ma_ms),
+                        crate::units::fmt_charge(b.excess_charge_ma_ms),
                         (x, y1 - pad * 0.4),
                         style.clone(),
                     )))
@@ -210,6 +277,69 @@ impl Chart for TraceChart<'_> {
             .label_font(("sans-serif", 16))
             .draw()
             .map_err(e)?;
+        Ok(())
+    }
+}
+
+/// `sleep floor` when the baseline is the floor a device sleeps at, else `idle`.
+fn idle_word(a: &Analysis) -> &'static str {
+    match a.detection.baseline_source {
+        crate::analysis::BaselineSource::Floor => "sleep floor",
+        _ => "idle",
+    }
+}
+
+type Plane<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+impl TraceChart<'_> {
+    /// Each visible burst shaded in its class's colour; a legend entry per class (with its
+    /// period when it recurs).
+    fn shade_bursts<DB: DrawingBackend>(
+        &self,
+        chart: &mut Plane<'_, DB>,
+        visible: &[&crate::detect::Burst],
+        (y0, y1): (f64, f64),
+    ) -> Result<(), String> {
+        let (t0, t1) = self.window;
+        let mut classes: Vec<Option<usize>> = visible.iter().map(|b| b.class).collect();
+        classes.sort();
+        classes.dedup();
+        let named = classes.len() > 1 || classes.first().is_some_and(|c| c.is_some());
+        for (k, class) in classes.iter().enumerate() {
+            let fill = class_color(*class).mix(0.22);
+            let series = chart
+                .draw_series(visible.iter().filter(|b| b.class == *class).map(|b| {
+                    Rectangle::new(
+                        [(b.start_s.max(t0), y0), (b.end_s.min(t1), y1)],
+                        fill.filled(),
+                    )
+                }))
+                .map_err(e)?;
+            // At most six classes in the legend.
+            if named && k < 6 {
+                let c = class.and_then(|c| self.analysis.detection.classes.get(c));
+                let label = match c {
+                    Some(c) => format!(
+                        "class {}: {} burst{}{}",
+                        c.class,
+                        c.n,
+                        if c.n == 1 { "" } else { "s" },
+                        c.period_s
+                            .map(|p| format!(", every {}", crate::units::fmt_duration(p)))
+                            .unwrap_or_default()
+                    ),
+                    None => "bursts".into(),
+                };
+                let col = class_color(*class);
+                series.label(label).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 24, y + 6)], col.mix(0.5).filled())
+                });
+            }
+        }
         Ok(())
     }
 }

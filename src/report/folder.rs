@@ -5,6 +5,7 @@ use super::{html, markdown, parquet, phases_csv, summary_csv, windows_csv};
 use crate::batch::BatchReport;
 use crate::error::{Error, Result};
 use crate::output::AtomicDir;
+use crate::plot::budget::BudgetChart;
 use crate::plot::charts::{
     BatteryChart, BatteryData, CompareChart, DistributionChart, GalleryChart, WindowsChart,
 };
@@ -29,6 +30,11 @@ pub const CHARTS: &[(&str, &str)] = &[
     (
         "windows.png",
         "Energy per phase window, stacked per group, with 95% confidence intervals",
+    ),
+    (
+        "budget.png",
+        "Where the power goes, and battery life (or mean current) against the main class's \
+         period, for one trace per group",
     ),
 ];
 
@@ -77,6 +83,7 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
             .any(|x| x.label == r.settings.label || x.label == r.settings.first_label);
         let empty = match *name {
             "windows.png" => !has_windows(r),
+            "budget.png" => budget_chart(r).0.is_empty(),
             "compare.png" | "battery.png" | "distribution.png" => !events,
             _ => false,
         };
@@ -92,6 +99,10 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
             ),
             "distribution.png" => render(&path, (1400, 800), &DistributionChart(r)),
             "windows.png" => render(&path, (1600, 900), &WindowsChart(r)),
+            "budget.png" => {
+                let c = budget_chart(r);
+                render(&path, (1600, 60 + 420 * c.0.len() as u32), &c)
+            }
             _ => gallery(r).and_then(|g| {
                 let rows = g.panels.len().div_ceil(g.columns.max(1)).max(1) as u32;
                 render(&path, (1800, 60 + 230 * rows), &g)
@@ -110,6 +121,19 @@ pub fn write(r: &BatchReport, out: AtomicDir) -> Result<()> {
     }
     out.write("report.html", html::render(r, &images).as_bytes())?;
     out.commit()
+}
+
+/// The budget chart of one trace per group: the first whose budget has a recurring class.
+pub fn budget_chart(r: &BatchReport) -> BudgetChart<'_> {
+    let mut rows: Vec<(String, &crate::analysis::Analysis)> = Vec::new();
+    for f in &r.files {
+        let Some(x) = &f.result else { continue };
+        let recurs = x.budget.as_ref().is_some_and(|b| b.shares.len() > 1);
+        if recurs && !rows.iter().any(|(g, _)| *g == f.group) {
+            rows.push((f.group.clone(), x));
+        }
+    }
+    BudgetChart(rows)
 }
 
 /// A gallery of one trace per group (the first with excerpts): one row per group, one panel

@@ -104,39 +104,7 @@ pub fn render(a: &Analysis) -> String {
         crate::units::fmt_current(a.detection.release_ma)
     );
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{:>5} {:>5} {:>11} {:>10} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
-        "burst",
-        "class",
-        "start_s",
-        "dur_ms",
-        "width_ms",
-        "peak_ma",
-        "mean_ma",
-        "excess_ma_ms",
-        "charge_ma_ms",
-        "energy_mj",
-        "samples"
-    );
-    for b in &a.detection.bursts {
-        let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
-        let _ = writeln!(
-            s,
-            "{:>5} {:>5} {:>11.6} {:>10.3} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}{flag}",
-            b.index,
-            b.class.map_or("–".to_string(), |c| c.to_string()),
-            b.start_s,
-            b.duration_ms,
-            sig(b.width_ms),
-            sig(b.peak_ma),
-            sig(b.mean_ma),
-            sig(b.excess_charge_ma_ms),
-            sig(b.charge_ma_ms),
-            sig(b.energy_mj),
-            b.samples
-        );
-    }
+    bursts(&mut s, &a.detection.bursts);
     let t = &a.detection.totals;
     let _ = writeln!(s);
     let supply = match &a.ingest.input.supply_column {
@@ -187,6 +155,43 @@ pub fn render(a: &Analysis) -> String {
         pcap(&mut s, p, true);
     }
     s
+}
+
+/// One row per burst.
+fn bursts(s: &mut String, bursts: &[crate::detect::Burst]) {
+    let _ = writeln!(
+        s,
+        "{:>5} {:>5} {:>11} {:>10} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}",
+        "burst",
+        "class",
+        "start_s",
+        "dur_ms",
+        "width_ms",
+        "peak_ma",
+        "mean_ma",
+        "excess_ma_ms",
+        "charge_ma_ms",
+        "energy_mj",
+        "samples"
+    );
+    for b in bursts {
+        let flag = if b.cut_start || b.cut_end { " cut" } else { "" };
+        let _ = writeln!(
+            s,
+            "{:>5} {:>5} {:>11.6} {:>10.3} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10} {:>8}{flag}",
+            b.index,
+            b.class.map_or("–".to_string(), |c| c.to_string()),
+            b.start_s,
+            b.duration_ms,
+            sig(b.width_ms),
+            sig(b.peak_ma),
+            sig(b.mean_ma),
+            sig(b.excess_charge_ma_ms),
+            sig(b.charge_ma_ms),
+            sig(b.energy_mj),
+            b.samples
+        );
+    }
 }
 
 /// Five significant digits.

@@ -90,6 +90,7 @@ fn report_charts() {
         "battery.png",
         "distribution.png",
         "gallery.png",
+        "budget.png",
     ] {
         let png = std::fs::read(rep.join(f)).unwrap();
         png_size(&png);
@@ -118,7 +119,7 @@ fn report_charts() {
         !html.contains("http://") && !html.contains("https://"),
         "no external resources"
     );
-    for kind in ["compare", "battery", "distribution", "gallery"] {
+    for kind in ["compare", "battery", "distribution", "gallery", "budget"] {
         let out = dir.path(&format!("{kind}.png"));
         let o = run(&[
             "plot",
@@ -162,4 +163,60 @@ fn base64_decode(s: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[..3 - pad]);
     }
     out
+}
+
+/// A sleeping device's trace spans five decades: a logarithmic current axis by default, with
+/// its ticks in µA and mA; `--linear-y` and `--log-y` choose; the seed's awake board stays
+/// linear. The budget chart of a trace draws.
+#[test]
+fn log_axis_when_the_trace_spans_decades() {
+    let dir = TempDir::new();
+    let thread = repo("tests/fixtures/native/ppk2_threadascon_thread-sed_aes-20dbm.ppk2");
+    let mqtt = repo("samples/seed/mqtt.csv");
+    let svg = |file: &std::path::Path, extra: &[&str]| -> String {
+        let out = dir.path("axis.svg");
+        let mut args = vec![
+            "plot",
+            file.to_str().unwrap(),
+            "--svg",
+            "--force",
+            "-q",
+            "-o",
+        ];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let log = svg(&thread, &[]);
+    assert!(log.contains("log scale") && log.contains("µA") && log.contains("sleep floor"));
+    assert!(!svg(&thread, &["--linear-y"]).contains("log scale"));
+    assert!(!svg(&mqtt, &[]).contains("log scale"));
+    assert!(svg(&mqtt, &["--log-y"]).contains("log scale"));
+    let o = run(&[
+        "plot",
+        mqtt.to_str().unwrap(),
+        "--log-y",
+        "--linear-y",
+        "-o",
+        dir.path("x.png").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = dir.path("budget.png");
+    let o = run(&[
+        "plot",
+        mqtt.to_str().unwrap(),
+        "--kind",
+        "budget",
+        "--battery-mah",
+        "2000",
+        "--at-period",
+        "10s",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(png_size(&std::fs::read(&out).unwrap()), (1600, 900));
 }
