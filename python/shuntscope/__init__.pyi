@@ -208,7 +208,6 @@ def batch(
     window_labels: str | Sequence[str] | None = None,
     window: str | Sequence[str] | None = None,
     at_period: str | float | Sequence[str | float] | None = None,
-    battery_mah: float | None = None,
     battery_v: float | None = None,
 ) -> Report:
     """Analyse every trace in folders (a manifest's or the folders' names as groups), in

@@ -161,10 +161,6 @@ pub struct BatchArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 
-    /// Battery capacity for the battery-life projection, mAh.
-    #[arg(long, default_value_t = crate::summarize::DEFAULT_BATTERY_MAH, value_name = "MAH")]
-    pub battery_mah: f64,
-
     /// Message interval(s) for the battery-life projection (repeatable).
     #[arg(long = "interval", value_name = "DURATION", value_parser = parse_duration)]
     pub intervals: Vec<f64>,

@@ -10,9 +10,14 @@ use crate::summarize::SummarySettings;
 use std::io::IsTerminal;
 
 /// The summary settings from the command line.
-fn summary_settings(a: &BatchArgs, labels: &crate::settings::LabelSettings) -> SummarySettings {
-    let mut s = SummarySettings::new(labels);
-    s.battery_mah = a.battery_mah;
+fn summary_settings(a: &BatchArgs, settings: &crate::settings::Settings) -> SummarySettings {
+    let mut s = SummarySettings::new(&settings.labels);
+    // --battery-mah is one flag: each file's budget (only when given) and the projection
+    // (default DEFAULT_BATTERY_MAH).
+    s.battery_mah = settings
+        .budget
+        .battery_mah
+        .unwrap_or(crate::summarize::DEFAULT_BATTERY_MAH);
     if !a.intervals.is_empty() {
         s.intervals_s = a.intervals.clone();
     }
@@ -34,7 +39,7 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
         manifest: a.manifest.clone(),
         shard: a.shard.clone(),
         threads: a.jobs.unwrap_or(0),
-        summary: summary_settings(a, &settings.labels),
+        summary: summary_settings(a, &settings),
     };
     options.summary.validate()?;
     if let Some(s) = &options.shard {

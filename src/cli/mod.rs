@@ -143,6 +143,31 @@ mod tests {
         assert!(line.contains("please report"), "{line}");
     }
 
+    /// No subcommand has two flags of one name (clap checks that only in debug builds, and
+    /// release builds then take one of them silently): a flag added to the settings that a
+    /// subcommand already had fails here.
+    #[test]
+    fn no_flag_is_defined_twice() {
+        use clap::CommandFactory;
+        let cli = args::Cli::command();
+        for sub in cli.get_subcommands() {
+            let mut seen = std::collections::HashSet::new();
+            for a in sub.get_arguments() {
+                for name in a
+                    .get_long()
+                    .into_iter()
+                    .chain(a.get_short().map(|c| c.to_string()).as_deref())
+                {
+                    assert!(
+                        seen.insert(name.to_string()),
+                        "{}: --{name} twice",
+                        sub.get_name()
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn flags_of_a_subcommand() {
         let f = flags("analyze").unwrap();

@@ -67,6 +67,7 @@ pub fn batch_tables(r: &BatchReport) -> Vec<Table> {
     t.extend(projection_tables(r));
     t.extend(capture_tables(r));
     t.extend(window_tables(r));
+    t.extend(budget_tables(r));
     t.extend(file_tables(r));
     // No `-0.000` in any cell (Markdown, HTML and the printed table alike).
     for cell in t.iter_mut().flat_map(|t| t.rows.iter_mut()).flatten() {
@@ -89,7 +90,7 @@ fn cost_tables(r: &BatchReport) -> Vec<Table> {
             st.first_label, st.label
         ),
         header: [
-            "group", "files", "idle mA", "connect mA·ms", "message mA·ms", "message 95% CI", "n", "message mJ", "bytes", "µJ/byte",
+            "group", "files", "idle", "connect mA·ms", "message mA·ms", "message 95% CI", "n", "message mJ", "bytes", "µJ/byte",
         ]
         .map(String::from)
         .to_vec(),
@@ -101,7 +102,7 @@ fn cost_tables(r: &BatchReport) -> Vec<Table> {
                 vec![
                     g.group.clone(),
                     g.files.to_string(),
-                    num(Some(g.baseline_ma), 1),
+                    crate::units::fmt_current(g.baseline_ma),
                     num(g.connect_excess_charge_ma_ms, 1),
                     num(g.message_excess_charge_ma_ms, 1),
                     m.map(|m| format!("{} – {}", num(m.excess_charge_ma_ms.ci95_low, 1), num(m.excess_charge_ma_ms.ci95_high, 1)))
@@ -168,6 +169,54 @@ fn cost_tables(r: &BatchReport) -> Vec<Table> {
             .collect(),
     });
     t
+}
+
+/// Each file's floor, mean and energy budget: what decides a battery-powered device's life.
+fn budget_tables(r: &BatchReport) -> Vec<Table> {
+    use crate::units::{fmt_current, fmt_hours, fmt_sig};
+    let rows: Vec<Vec<String>> = r
+        .files
+        .iter()
+        .filter_map(|f| {
+            let x = f.result.as_ref()?;
+            let b = x.budget.as_ref()?;
+            let main = crate::analysis::main_class(&x.detection.classes);
+            let at_own =
+                main.and_then(|c| b.periods.iter().find(|p| p.class == c.class && !p.given));
+            Some(vec![
+                f.file.clone(),
+                f.group.clone(),
+                x.detection.floor_ma.map_or("–".into(), fmt_current),
+                format!("{:?}", x.detection.baseline_source).to_lowercase(),
+                fmt_current(b.mean_ma),
+                fmt_sig(b.mean_mw, 4),
+                format!(
+                    "{} / {}",
+                    x.detection.classes.iter().filter(|c| c.recurs()).count(),
+                    x.detection.classes.len()
+                ),
+                main.map_or("–".into(), |c| c.class.to_string()),
+                at_own.map_or("–".into(), |p| crate::units::fmt_duration(p.period_s)),
+                main.map_or("–".into(), |c| fmt_sig(c.mean_excess_charge_ma_ms, 4)),
+                at_own.map_or("–".into(), |p| fmt_sig(p.energy_per_day_j, 4)),
+                b.battery_life_h.map_or("–".into(), fmt_hours),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    vec![Table {
+        id: "budget",
+        title: "Floor and energy budget".into(),
+        intro: "The sleep floor, the mean over each file, and the main recurring class (the one holding most charge) at its own period; energy per day with every recurring class at its own period and the floor in between, one-offs left out. Battery life at the file's mean power (with --battery-mah). The formula is in the README.".into(),
+        header: [
+            "file", "group", "floor", "baseline", "mean", "mean mW", "recurring / classes", "main class", "its period", "mA·ms an event", "J a day", "battery",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }]
 }
 
 /// Amortised cost per message and battery life.
@@ -300,8 +349,8 @@ fn file_tables(r: &BatchReport) -> Vec<Table> {
             "format",
             "samples",
             "interval",
-            "idle mA",
-            "noise mA",
+            "idle",
+            "noise",
             "bursts",
             "events",
             "unexplained bursts",
@@ -321,8 +370,8 @@ fn file_tables(r: &BatchReport) -> Vec<Table> {
                     x.ingest.format.clone(),
                     x.ingest.samples.to_string(),
                     crate::units::fmt_duration(x.ingest.sample_interval_s),
-                    num(Some(x.detection.baseline_ma), 2),
-                    num(Some(x.detection.noise_ma), 2),
+                    crate::units::fmt_current(x.detection.baseline_ma),
+                    crate::units::fmt_current(x.detection.noise_ma),
                     x.detection.bursts.len().to_string(),
                     x.attribution.events.len().to_string(),
                     x.attribution.unexplained_bursts.len().to_string(),
