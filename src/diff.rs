@@ -52,12 +52,47 @@ impl Metric {
     }
 }
 
-/// What a row compares: labelled events (bursts) or phase windows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// What a row compares. Serialised lowercase; the names are a contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Labelled events (bursts), the metric per event.
     Event,
+    /// Phase windows, the metric per window.
     Window,
+    /// The sleep floor, mA (label `floor`).
+    Floor,
+    /// The mean current (label `mean_ma`) and power (`mean_mw`) over each file.
+    Mean,
+    /// A class of recurring bursts, matched across old and new by peak, duration and charge:
+    /// its metric per event, and its period.
+    Class,
+    /// The energy budget's mean current with a class at a period (label: the class and the
+    /// period).
+    Budget,
+}
+
+impl Kind {
+    /// Every kind, as `--metric` names them.
+    pub const ALL: [Kind; 6] = [
+        Kind::Event,
+        Kind::Window,
+        Kind::Floor,
+        Kind::Mean,
+        Kind::Class,
+        Kind::Budget,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Event => "event",
+            Kind::Window => "window",
+            Kind::Floor => "floor",
+            Kind::Mean => "mean",
+            Kind::Class => "class",
+            Kind::Budget => "budget",
+        }
+    }
 }
 
 /// A row's verdict.
@@ -96,7 +131,7 @@ impl std::fmt::Display for Verdict {
 pub struct Row {
     pub group: String,
     pub label: String,
-    /// `event` or `window` (a phase window).
+    /// `event`, `window`, `floor`, `mean`, `class` or `budget`.
     pub kind: Kind,
     pub old_n: usize,
     pub new_n: usize,
@@ -115,6 +150,15 @@ pub struct Row {
     pub verdict: Verdict,
     /// For `unresolved`: repetitions per side that would resolve it at the spread seen.
     pub repetitions_to_resolve: Option<usize>,
+    /// The unit of the means (`mA·ms`, `mA`, `s`, ...).
+    #[serde(default)]
+    pub unit: String,
+    /// What the CI is based on (`spread between 3 files`, `the events' spread`, ...).
+    #[serde(default)]
+    pub basis: String,
+    /// Its regression fails the gate (its kind is one `--metric` gates on).
+    #[serde(default)]
+    pub gates: bool,
 }
 
 /// The comparison of two reports. Field names are a contract.
@@ -126,31 +170,407 @@ pub struct Diff {
     /// The limit as a fraction (0.05 for 5%).
     pub limit: f64,
     pub rows: Vec<Row>,
+    /// Regressions in the rows that gate.
     pub regressions: usize,
     pub improvements: usize,
     pub unresolved: usize,
+    /// The kinds whose regressions fail the gate.
+    #[serde(default)]
+    pub gate: Vec<Kind>,
+    /// The answer in one sentence: the mean current and the floor, old → new, and the verdict.
+    #[serde(default)]
+    pub summary: String,
 }
 
 type Key = (Kind, String, String);
 
-/// Each group and label's values of the metric, over every file that was analysed: events,
-/// and phase windows that no trace edge cut.
-fn values(files: &[FileOutcome], metric: Metric) -> BTreeMap<Key, Vec<f64>> {
-    let mut m: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    for f in files {
+/// One side of a row: per-event values pooled over the files (events, windows), or one
+/// observation per file (the floor, the mean, classes, the budget), each with its own
+/// within-file uncertainty as a summary (n, sd) when the file gives one.
+enum Sample {
+    Pooled(Vec<f64>),
+    PerFile(Vec<(f64, Option<Summary>)>),
+}
+
+/// What a row's side says, with the unit and the basis of its CI for one file.
+struct Entry {
+    sample: Sample,
+    unit: &'static str,
+    /// The basis of a one-file CI.
+    one_file: &'static str,
+}
+
+/// Batches of the floor's batch-means standard error (its degrees of freedom + 1).
+const FLOOR_BATCHES: usize = crate::analysis::SE_BATCHES;
+
+/// A summary of one value with standard error `se` on `n` − 1 degrees of freedom.
+fn with_se(value: f64, se: Option<f64>, n: usize) -> Summary {
+    let mut s = Summary::of(&[value]);
+    if let Some(se) = se.filter(|se| se.is_finite()) {
+        let n = n.max(2);
+        let half = crate::stats::t_quantile(0.975, (n - 1) as f64) * se;
+        s.n = n;
+        s.sd = Some(se * (n as f64).sqrt());
+        s.ci95_low = Some(value - half);
+        s.ci95_high = Some(value + half);
+    }
+    s
+}
+
+/// Standard error of a class's mean excess charge, from its 95% CI.
+fn class_se(c: &crate::analysis::Class) -> Option<f64> {
+    let hi = c.ci_high?;
+    (c.n >= 2).then(|| {
+        (hi - c.mean_excess_charge_ma_ms) / crate::stats::t_quantile(0.975, (c.n - 1) as f64)
+    })
+}
+
+/// One file's value for a row: its kind and label, the value, its within-file uncertainty, the
+/// unit and the basis of a one-file CI.
+struct FileRow {
+    kind: Kind,
+    label: String,
+    value: f64,
+    within: Option<Summary>,
+    unit: &'static str,
+    basis: &'static str,
+}
+
+impl FileRow {
+    fn new(
+        kind: Kind,
+        label: String,
+        value: f64,
+        within: Option<Summary>,
+        unit: &'static str,
+        basis: &'static str,
+    ) -> FileRow {
+        FileRow {
+            kind,
+            label,
+            value,
+            within,
+            unit,
+            basis,
+        }
+    }
+}
+
+/// The per-file rows of one analysis: floor, mean current and power, classes (by kind label),
+/// budget rows.
+fn per_file(
+    a: &crate::analysis::Analysis,
+    metric: Metric,
+    label_of: &dyn Fn(&crate::analysis::Class) -> String,
+) -> Vec<FileRow> {
+    let d = &a.detection;
+    let mut v = Vec::new();
+    if let Some(f) = d.floor_ma {
+        v.push(FileRow::new(Kind::Floor, "floor".into(), f, Some(with_se(f, d.floor_se_ma, FLOOR_BATCHES)), "mA", "the sleep samples, by batch means over 20 stretches (allows for their autocorrelation)"));
+    }
+    let t = &d.totals;
+    let se_ma = d.noise_ma / (a.ingest.samples.max(1) as f64).sqrt();
+    let n = a.ingest.samples as usize;
+    let mean_basis = "one capture a side: its noise only (the capture's mean is measured, not sampled; give several files a side for the spread between captures)";
+    v.push(FileRow::new(
+        Kind::Mean,
+        "mean_ma".into(),
+        t.mean_ma,
+        Some(with_se(t.mean_ma, Some(se_ma), n)),
+        "mA",
+        mean_basis,
+    ));
+    let v_eff = if t.mean_ma != 0.0 {
+        t.mean_mw / t.mean_ma
+    } else {
+        d.supply_v
+    };
+    v.push(FileRow::new(
+        Kind::Mean,
+        "mean_mw".into(),
+        t.mean_mw,
+        Some(with_se(t.mean_mw, Some(se_ma * v_eff), n)),
+        "mW",
+        mean_basis,
+    ));
+    for c in d.classes.iter().filter(|c| c.recurs()) {
+        let name = label_of(c);
+        let (value, se, unit) = match metric {
+            Metric::Charge => (c.mean_excess_charge_ma_ms, class_se(c), "mA·ms"),
+            Metric::Energy => (
+                c.mean_energy_mj,
+                class_se(c).map(|q| q * c.mean_energy_mj / c.mean_excess_charge_ma_ms),
+                "mJ",
+            ),
+            Metric::Duration => (c.mean_duration_ms, None, "ms"),
+        };
+        v.push(FileRow::new(
+            Kind::Class,
+            name.clone(),
+            value,
+            Some(with_se(value, se, c.n)),
+            unit,
+            "the class's events' spread",
+        ));
+        if let (Some(p), Some(j)) = (c.period_s, c.period_jitter_s) {
+            let se = j / ((c.n - 1) as f64).sqrt();
+            v.push(FileRow::new(
+                Kind::Class,
+                format!("{name} period_s"),
+                p,
+                Some(with_se(p, Some(se), c.n - 1)),
+                "s",
+                "the intervals' spread",
+            ));
+        }
+    }
+    if let Some(b) = &a.budget {
+        // Standard errors of each part, propagated: the floor's, and each class's charge over
+        // its period.
+        let part = |s: &crate::analysis::PowerShare| -> f64 {
+            let c = s.class.and_then(|k| d.classes.get(k));
+            match (c.and_then(class_se), s.period_s) {
+                (Some(q), Some(p)) => (q / (p * 1e3)).powi(2),
+                _ => 0.0,
+            }
+        };
+        let var: f64 =
+            d.floor_se_ma.unwrap_or(0.0).powi(2) + b.shares.iter().map(part).sum::<f64>();
+        // Every class at its own period gives one mean, whichever class's row: one row.
+        let own = b.periods.iter().find(|p| !p.given);
+        for p in own.into_iter().chain(b.periods.iter().filter(|p| p.given)) {
+            let Some(c) = d.classes.get(p.class) else {
+                continue;
+            };
+            let label = if p.given {
+                format!(
+                    "budget: {} every {}",
+                    label_of(c),
+                    crate::units::fmt_duration(p.period_s)
+                )
+            } else {
+                "budget: every class at its own period".to_string()
+            };
+            v.push(FileRow::new(
+                Kind::Budget,
+                label,
+                p.mean_ma,
+                Some(with_se(p.mean_ma, Some(var.sqrt()), FLOOR_BATCHES)),
+                "mA",
+                "the floor's and the classes' standard errors, propagated",
+            ));
+        }
+    }
+    v
+}
+
+/// Each group and label's sample on one side: events and uncut phase windows pooled over the
+/// files (unlabelled bursts only when the file has no classes: classes replace them), and the
+/// per-file rows.
+fn values(
+    files: &[FileOutcome],
+    groups: &[String],
+    metric: Metric,
+    kinds: &ClassKinds,
+) -> BTreeMap<Key, Entry> {
+    let mut m: BTreeMap<Key, Entry> = BTreeMap::new();
+    let pooled = |m: &mut BTreeMap<Key, Entry>, key: Key, v: f64| {
+        let e = m.entry(key).or_insert_with(|| Entry {
+            sample: Sample::Pooled(Vec::new()),
+            unit: metric.unit(),
+            one_file: "the events' spread",
+        });
+        if let Sample::Pooled(p) = &mut e.sample {
+            p.push(v);
+        }
+    };
+    for (f, g) in files.iter().zip(groups) {
         let Some(r) = &f.result else { continue };
-        for e in &r.attribution.events {
-            m.entry((Kind::Event, f.group.clone(), e.label.clone()))
-                .or_default()
-                .push(metric.of(e));
+        let classes = !r.detection.classes.is_empty();
+        for e in r
+            .attribution
+            .events
+            .iter()
+            .filter(|e| !(classes && e.label == "burst"))
+        {
+            pooled(
+                &mut m,
+                (Kind::Event, g.clone(), e.label.clone()),
+                metric.of(e),
+            );
         }
         for w in r.windows.iter().filter(|w| !w.cut) {
-            m.entry((Kind::Window, f.group.clone(), w.label.clone()))
-                .or_default()
-                .push(metric.of_window(w));
+            pooled(
+                &mut m,
+                (Kind::Window, g.clone(), w.label.clone()),
+                metric.of_window(w),
+            );
+        }
+        let label_of = |c: &crate::analysis::Class| kinds.label(g, r, c);
+        for x in per_file(r, metric, &label_of) {
+            let e = m
+                .entry((x.kind, g.clone(), x.label))
+                .or_insert_with(|| Entry {
+                    sample: Sample::PerFile(Vec::new()),
+                    unit: x.unit,
+                    one_file: x.basis,
+                });
+            if let Sample::PerFile(p) = &mut e.sample {
+                p.push((x.value, x.within));
+            }
         }
     }
     m
+}
+
+/// A side's summary and the basis of its CI.
+fn summarise(e: Option<&Entry>) -> (Summary, String) {
+    match e.map(|e| (&e.sample, e.one_file)) {
+        None => (Summary::of(&[]), String::new()),
+        Some((Sample::Pooled(v), basis)) => (Summary::of(v), basis.to_string()),
+        Some((Sample::PerFile(v), _)) if v.len() >= 2 => {
+            let x: Vec<f64> = v.iter().map(|o| o.0).collect();
+            (
+                Summary::of(&x),
+                format!("the spread between {} files", v.len()),
+            )
+        }
+        Some((Sample::PerFile(v), basis)) => match v.first() {
+            Some((x, within)) => (
+                within.unwrap_or_else(|| Summary::of(&[*x])),
+                basis.to_string(),
+            ),
+            None => (Summary::of(&[]), String::new()),
+        },
+    }
+}
+
+/// Classes matched across old and new by kind: recurring classes whose peak above the
+/// baseline, mean duration and mean excess charge are each within a factor of two (0.3
+/// decade) of a kind's first member are that kind. Kinds are found from the old side first,
+/// largest charge first, and are labelled by their first member (`class 8.07 mA, 7.85 ms`).
+#[derive(Default)]
+pub(crate) struct ClassKinds {
+    /// Per group: (signature, label) of each kind.
+    kinds: BTreeMap<String, Vec<([f64; 3], String)>>,
+}
+
+const KIND_DECADES: f64 = 0.3;
+
+fn signature(a: &crate::analysis::Analysis, c: &crate::analysis::Class) -> [f64; 3] {
+    let l = |v: f64| v.max(1e-12).log10();
+    [
+        l(c.peak_ma - a.detection.baseline_ma),
+        l(c.mean_duration_ms),
+        l(c.mean_excess_charge_ma_ms),
+    ]
+}
+
+impl ClassKinds {
+    fn find(&self, group: &str, sig: &[f64; 3]) -> Option<&String> {
+        self.kinds.get(group)?.iter().find_map(|(k, label)| {
+            k.iter()
+                .zip(sig)
+                .all(|(a, b)| (a - b).abs() <= KIND_DECADES)
+                .then_some(label)
+        })
+    }
+
+    fn learn(&mut self, files: &[FileOutcome], groups: &[String]) {
+        for (f, g) in files.iter().zip(groups) {
+            let Some(a) = &f.result else { continue };
+            for c in a.detection.classes.iter().filter(|c| c.recurs()) {
+                let sig = signature(a, c);
+                if self.find(g, &sig).is_none() {
+                    let list = self.kinds.entry(g.clone()).or_default();
+                    let mut label = format!(
+                        "class {} peak, {}",
+                        crate::units::fmt_current(c.peak_ma),
+                        crate::units::fmt_duration(c.mean_duration_ms / 1e3)
+                    );
+                    if list.iter().any(|(_, l)| *l == label) {
+                        label = format!("{label} #{}", list.len() + 1);
+                    }
+                    list.push((sig, label));
+                }
+            }
+        }
+    }
+
+    fn label(
+        &self,
+        group: &str,
+        a: &crate::analysis::Analysis,
+        c: &crate::analysis::Class,
+    ) -> String {
+        self.find(group, &signature(a, c))
+            .cloned()
+            .unwrap_or_else(|| format!("class {}", c.class))
+    }
+}
+
+/// Each file's group for pairing: the groups as they are when some pair; otherwise, when a
+/// side's groups are its folders' names (no manifest), the folder's path relative to the
+/// side's common folder (`.` for a flat folder), so that `before/` and `after/` pair. When each
+/// side then has one group of different names, they pair as `old → new`.
+fn pairing(old: &[FileOutcome], new: &[FileOutcome]) -> (Vec<String>, Vec<String>) {
+    let side = |files: &[FileOutcome]| -> Vec<String> {
+        use std::path::Path;
+        let parent = |f: &FileOutcome| {
+            Path::new(&f.file)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+        };
+        let by_folder = files.iter().all(|f| {
+            parent(f)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(".")
+                == f.group
+        });
+        if !by_folder || files.is_empty() {
+            return files.iter().map(|f| f.group.clone()).collect();
+        }
+        let mut root = parent(&files[0]);
+        for f in files {
+            while !parent(f).starts_with(&root) {
+                if !root.pop() {
+                    break;
+                }
+            }
+        }
+        files
+            .iter()
+            .map(|f| {
+                let rel = parent(f)
+                    .strip_prefix(&root)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                if rel.is_empty() {
+                    ".".to_string()
+                } else {
+                    rel
+                }
+            })
+            .collect()
+    };
+    let set = |v: &[String]| -> std::collections::BTreeSet<String> { v.iter().cloned().collect() };
+    let original =
+        |files: &[FileOutcome]| files.iter().map(|f| f.group.clone()).collect::<Vec<_>>();
+    let (mut a, mut b) = (original(old), original(new));
+    // Groups that already pair stay as they are.
+    if !set(&a).is_disjoint(&set(&b)) {
+        return (a, b);
+    }
+    (a, b) = (side(old), side(new));
+    let (sa, sb) = (set(&a), set(&b));
+    if sa.is_disjoint(&sb) && sa.len() == 1 && sb.len() == 1 {
+        let name = format!("{} → {}", a[0], b[0]);
+        a.iter_mut().for_each(|g| *g = name.clone());
+        b.iter_mut().for_each(|g| *g = name.clone());
+    }
+    (a, b)
 }
 
 /// Repetitions per side for the ratio's 95% CI to clear the band or 1, at the spread seen:
@@ -211,7 +631,17 @@ pub fn outcomes(input: &str, settings: &Settings, threads: usize) -> Result<Vec<
     crate::batch::run(&jobs, threads, &|| {})
 }
 
-/// Compare two reports' files.
+/// The kinds that gate by default: the floor, the mean current and the budget decide battery
+/// life; labelled events and phase windows are what the user named.
+pub const DEFAULT_GATE: [Kind; 5] = [
+    Kind::Floor,
+    Kind::Mean,
+    Kind::Budget,
+    Kind::Event,
+    Kind::Window,
+];
+
+/// Compare two reports' files, gating on [`DEFAULT_GATE`].
 pub fn diff(
     old_name: &str,
     old: &[FileOutcome],
@@ -220,65 +650,229 @@ pub fn diff(
     metric: Metric,
     limit: f64,
 ) -> Diff {
-    let (vo, vn) = (values(old, metric), values(new, metric));
+    diff_gated(old_name, old, new_name, new, metric, limit, &DEFAULT_GATE)
+}
+
+/// Compare two reports' files; regressions of the `gate` kinds count.
+pub fn diff_gated(
+    old_name: &str,
+    old: &[FileOutcome],
+    new_name: &str,
+    new: &[FileOutcome],
+    metric: Metric,
+    limit: f64,
+    gate: &[Kind],
+) -> Diff {
+    let (go, gn) = pairing(old, new);
+    let mut kinds = ClassKinds::default();
+    kinds.learn(old, &go);
+    kinds.learn(new, &gn);
+    let (vo, vn) = (
+        values(old, &go, metric, &kinds),
+        values(new, &gn, metric, &kinds),
+    );
     let mut keys: Vec<&Key> = vo.keys().chain(vn.keys()).collect();
     keys.sort();
     keys.dedup();
-    let empty = Vec::new();
     let rows: Vec<Row> = keys
         .into_iter()
-        .map(|k| {
-            let (a, b) = (
-                Summary::of(vo.get(k).unwrap_or(&empty)),
-                Summary::of(vn.get(k).unwrap_or(&empty)),
-            );
-            let mean = |s: &Summary| (s.n > 0).then_some(s.mean);
-            let rc = ratio_ci(&b, &a);
-            let ratio = (a.n > 0 && b.n > 0 && a.mean != 0.0).then(|| b.mean / a.mean);
-            let (verdict, reps) = match (a.n, b.n, rc) {
-                (0, _, _) => (Verdict::New, None),
-                (_, 0, _) => (Verdict::Gone, None),
-                (_, _, Some((r, lo, hi))) => {
-                    let v = verdict(r, lo, hi, limit);
-                    let reps = (v == Verdict::Unresolved)
-                        .then(|| repetitions(&b, &a, r, limit))
-                        .flatten();
-                    (v, reps)
-                }
-                _ => (Verdict::Unresolved, None),
-            };
-            Row {
-                kind: k.0,
-                group: k.1.clone(),
-                label: k.2.clone(),
-                old_n: a.n,
-                new_n: b.n,
-                old_mean: mean(&a),
-                new_mean: mean(&b),
-                old_ci_low: a.ci95_low,
-                old_ci_high: a.ci95_high,
-                new_ci_low: b.ci95_low,
-                new_ci_high: b.ci95_high,
-                ratio: rc.map(|x| x.0).or(ratio),
-                ratio_ci_low: rc.map(|x| x.1),
-                ratio_ci_high: rc.map(|x| x.2),
-                p_value: welch(&b, &a).map(|w| w.p_value),
-                verdict,
-                repetitions_to_resolve: reps,
-            }
-        })
+        .map(|k| row(k, vo.get(k), vn.get(k), limit, gate.contains(&k.0)))
         .collect();
-    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
-    Diff {
+    let count = |v: Verdict| rows.iter().filter(|r| r.gates && r.verdict == v).count();
+    let mut d = Diff {
         old: old_name.to_string(),
         new: new_name.to_string(),
         metric,
         limit,
         regressions: count(Verdict::Regression),
-        improvements: count(Verdict::Improvement),
-        unresolved: count(Verdict::Unresolved),
+        improvements: rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Improvement)
+            .count(),
+        unresolved: rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Unresolved)
+            .count(),
+        gate: gate.to_vec(),
+        summary: String::new(),
         rows,
+    };
+    d.summary = sentence(&d);
+    d
+}
+
+/// One row from its two sides.
+fn row(k: &Key, old: Option<&Entry>, new: Option<&Entry>, limit: f64, gates: bool) -> Row {
+    let ((a, basis_a), (b, basis_b)) = (summarise(old), summarise(new));
+    let mean = |s: &Summary| (s.n > 0).then_some(s.mean);
+    let rc = ratio_ci(&b, &a);
+    let ratio = (a.n > 0 && b.n > 0 && a.mean != 0.0).then(|| b.mean / a.mean);
+    // Two exact values (no spread on either side): the ratio decides alone.
+    let rc = rc.or_else(|| {
+        let exact = a.sd.is_none() && b.sd.is_none() && a.n == 1 && b.n == 1;
+        ratio
+            .filter(|_| exact && k.0 != Kind::Event && k.0 != Kind::Window)
+            .map(|r| (r, r, r))
+    });
+    let (verdict, reps) = match (a.n, b.n, rc) {
+        (0, _, _) => (Verdict::New, None),
+        (_, 0, _) => (Verdict::Gone, None),
+        (_, _, Some((r, lo, hi))) => {
+            let mut v = verdict(r, lo, hi, limit);
+            // A period that shortens means the event comes more often: it costs more.
+            if k.2.ends_with("period_s") {
+                v = match v {
+                    Verdict::Regression => Verdict::Improvement,
+                    Verdict::Improvement => Verdict::Regression,
+                    v => v,
+                };
+            }
+            let reps = (v == Verdict::Unresolved)
+                .then(|| repetitions(&b, &a, r, limit))
+                .flatten();
+            (v, reps)
+        }
+        _ => (Verdict::Unresolved, None),
+    };
+    let basis = if basis_a == basis_b || basis_b.is_empty() {
+        basis_a
+    } else if basis_a.is_empty() {
+        basis_b
+    } else {
+        format!("old: {basis_a}; new: {basis_b}")
+    };
+    Row {
+        kind: k.0,
+        group: k.1.clone(),
+        label: k.2.clone(),
+        old_n: a.n,
+        new_n: b.n,
+        old_mean: mean(&a),
+        new_mean: mean(&b),
+        old_ci_low: a.ci95_low,
+        old_ci_high: a.ci95_high,
+        new_ci_low: b.ci95_low,
+        new_ci_high: b.ci95_high,
+        ratio: rc.map(|x| x.0).or(ratio),
+        ratio_ci_low: rc.map(|x| x.1),
+        ratio_ci_high: rc.map(|x| x.2),
+        p_value: welch(&b, &a).map(|w| w.p_value),
+        verdict,
+        repetitions_to_resolve: reps,
+        unit: old.or(new).map_or("", |e| e.unit).to_string(),
+        basis,
+        gates,
     }
+}
+
+/// "mean current 31.94 → 31.04 mA (−2.8%, 95% CI …); floor 3.87 mA → 74 µA (−98%): an
+/// improvement", for the first group with a mean row (every group's verdicts count).
+fn sentence(d: &Diff) -> String {
+    use crate::units::fmt_current;
+    let find = |label: &str, kind: Kind| {
+        d.rows.iter().find(|r| {
+            r.kind == kind && r.label == label && r.old_mean.is_some() && r.new_mean.is_some()
+        })
+    };
+    let change = |r: &Row| -> String {
+        let pct = |x: f64| format!("{:+.1}%", 100.0 * (x - 1.0)).replace('-', "−");
+        let ci = match (r.ratio_ci_low, r.ratio_ci_high) {
+            (Some(lo), Some(hi)) if lo < hi => format!(", 95% CI {} to {}", pct(lo), pct(hi)),
+            _ => String::new(),
+        };
+        format!(
+            "{} → {} ({}{ci})",
+            fmt_current(r.old_mean.unwrap_or(f64::NAN)),
+            fmt_current(r.new_mean.unwrap_or(f64::NAN)),
+            r.ratio.map_or("–".into(), pct)
+        )
+    };
+    let mut parts = Vec::new();
+    if let Some(r) = find("mean_ma", Kind::Mean) {
+        let group = if d.rows.iter().any(|x| x.group != r.group) {
+            format!("{}: ", r.group)
+        } else {
+            String::new()
+        };
+        parts.push(format!("{group}mean current {}", change(r)));
+        if let Some(f) = d.rows.iter().find(|x| {
+            x.kind == Kind::Floor
+                && x.group == r.group
+                && x.old_mean.is_some()
+                && x.new_mean.is_some()
+        }) {
+            parts.push(format!("floor {}", change(f)));
+        }
+    }
+    let gated = |v: Verdict| d.rows.iter().any(|r| r.gates && r.verdict == v);
+    let verdict = if gated(Verdict::Regression) {
+        "a regression"
+    } else if gated(Verdict::Improvement) {
+        "an improvement"
+    } else if gated(Verdict::Unresolved) {
+        "unresolved: more captures needed"
+    } else {
+        "no change beyond the limit"
+    };
+    if parts.is_empty() {
+        return verdict.to_string();
+    }
+    format!("{}: {verdict}", parts.join("; "))
+}
+
+/// One `--metric` word: a quantity to compare, or a kind of row to gate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricArg {
+    Quantity(Metric),
+    Gate(Kind),
+    All,
+}
+
+/// `charge`, `energy`, `duration`, a row kind (`floor`, `mean`, `class`, `budget`, `event`,
+/// `window`) or `all`.
+pub fn parse_metric(s: &str) -> std::result::Result<MetricArg, String> {
+    let t = s.trim();
+    Ok(match t {
+        "charge" => MetricArg::Quantity(Metric::Charge),
+        "energy" => MetricArg::Quantity(Metric::Energy),
+        "duration" => MetricArg::Quantity(Metric::Duration),
+        "all" => MetricArg::All,
+        _ => MetricArg::Gate(
+            Kind::ALL
+                .into_iter()
+                .find(|k| k.name() == t)
+                .ok_or_else(|| {
+                    format!(
+                "expected charge, energy, duration, floor, mean, class, budget, event, window or \
+                 all, found \"{s}\""
+            )
+                })?,
+        ),
+    })
+}
+
+/// The quantity and the gating kinds of `--metric` words (defaults: charge, [`DEFAULT_GATE`]).
+pub fn metric_and_gate(words: &[MetricArg]) -> (Metric, Vec<Kind>) {
+    let metric = words
+        .iter()
+        .rev()
+        .find_map(|w| match w {
+            MetricArg::Quantity(m) => Some(*m),
+            _ => None,
+        })
+        .unwrap_or(Metric::Charge);
+    let mut gate: Vec<Kind> = Vec::new();
+    for w in words {
+        match w {
+            MetricArg::Gate(k) if !gate.contains(k) => gate.push(*k),
+            MetricArg::All => gate = Kind::ALL.to_vec(),
+            _ => {}
+        }
+    }
+    if gate.is_empty() {
+        gate = DEFAULT_GATE.to_vec();
+    }
+    (metric, gate)
 }
 
 /// `5%`, `0.05`: a limit as a fraction.

@@ -25,6 +25,7 @@ mod states;
 pub use budget::{budget, main_class, Budget, BudgetPeriod, OneOff, PowerShare};
 pub use classes::Class;
 pub use every::EveryWindow;
+pub use states::SE_BATCHES;
 
 pub use result::{
     Analysis, AnalysisJson, BaselineSource, Detection, Excerpt, Ingested, State, Totals, Warning,
@@ -384,8 +385,8 @@ fn constant_supply_note(given: Option<f64>, supply_v: f64) -> String {
 struct Levels {
     states: Vec<State>,
     est: BaselineEstimate,
-    /// The floor and its spread, mA.
-    floor: Option<(f64, f64)>,
+    /// The floor, its spread and its standard error (batch means), mA.
+    floor: Option<(f64, f64, Option<f64>)>,
     /// The device sleeps and the floor is the baseline.
     sleeping: bool,
 }
@@ -397,18 +398,18 @@ fn dwell_levels(reservoir: &[f64], settings: &Settings) -> Levels {
     let states = states::states(reservoir);
     let floor_state = states::floor(&states);
     let sleeping = floor_state.is_some_and(|(_, s)| s) && settings.detect.baseline_ma.is_none();
-    let est = match floor_state {
-        Some((f, true)) if sleeping => {
-            estimate_baseline(&states::floor_samples(reservoir, f, &states))
-        }
+    let samples = floor_state.map(|(f, _)| states::floor_samples(reservoir, f, &states));
+    let est = match (&samples, sleeping) {
+        (Some(v), true) => estimate_baseline(v),
         _ => estimate_baseline(reservoir),
     };
     // The floor and its spread: the estimate when it is the baseline, else its state's.
     let floor = floor_state.map(|(f, _)| {
+        let se = samples.as_deref().and_then(states::batch_se);
         if sleeping {
-            (est.baseline_ma, est.noise_ma)
+            (est.baseline_ma, est.noise_ma, se)
         } else {
-            (f.level_ma, f.sd_ma)
+            (f.level_ma, f.sd_ma, se)
         }
     });
     Levels {
@@ -601,6 +602,7 @@ pub fn analyze_source(
             quantisation_ma: est.quantisation_ma,
             floor_ma: floor.map(|f| f.0),
             floor_sd_ma: floor.map(|f| f.1),
+            floor_se_ma: floor.and_then(|f| f.2),
             states,
             supply_v,
             totals,

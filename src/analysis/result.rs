@@ -183,6 +183,9 @@ pub struct Detection {
     /// spread, mA; None when no level dwells that long.
     pub floor_ma: Option<f64>,
     pub floor_sd_ma: Option<f64>,
+    /// The floor's standard error, mA: batch means over its samples in time order (20
+    /// batches), which allows for their autocorrelation; `diff` compares floors with it.
+    pub floor_se_ma: Option<f64>,
     /// The levels where the current dwells, lowest first.
     pub states: Vec<State>,
     /// The constant supply of energies when no supply was measured, V.
@@ -251,6 +254,8 @@ pub struct AnalysisJson<'a> {
     pub quantisation_ma: Option<f64>,
     pub floor_ma: Option<f64>,
     pub floor_sd_ma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_se_ma: Option<f64>,
     pub states: &'a [State],
     pub supply_v: f64,
     pub calibration: &'a Calibration,
@@ -294,6 +299,8 @@ pub(crate) struct AnalysisRecord {
     floor_ma: Option<f64>,
     #[serde(default)]
     floor_sd_ma: Option<f64>,
+    #[serde(default)]
+    floor_se_ma: Option<f64>,
     #[serde(default)]
     states: Vec<State>,
     supply_v: f64,
@@ -340,6 +347,7 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
             quantisation_ma: d.quantisation_ma,
             floor_ma: d.floor_ma,
             floor_sd_ma: d.floor_sd_ma,
+            floor_se_ma: d.floor_se_ma,
             states: &d.states,
             supply_v: d.supply_v,
             calibration: &i.calibration,
@@ -386,6 +394,7 @@ impl From<AnalysisRecord> for Analysis {
                 quantisation_ma: r.quantisation_ma,
                 floor_ma: r.floor_ma,
                 floor_sd_ma: r.floor_sd_ma,
+                floor_se_ma: r.floor_se_ma,
                 states: r.states,
                 supply_v: r.supply_v,
                 bursts: r.bursts,

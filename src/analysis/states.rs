@@ -212,6 +212,33 @@ pub fn floor_samples(values: &[f64], floor: &State, states: &[State]) -> Vec<f64
     values.iter().copied().filter(|&v| v <= top).collect()
 }
 
+/// Batches of [`batch_se`].
+pub const SE_BATCHES: usize = 20;
+
+/// The standard error of the level of time-ordered, autocorrelated `values` by batch means:
+/// the robust spread of the means of [`SE_BATCHES`] contiguous batches over √batches (batches
+/// much longer than the correlation time are nearly independent, so the estimate allows for
+/// it). None with fewer than two values a batch.
+pub fn batch_se(values: &[f64]) -> Option<f64> {
+    let per = values.len() / SE_BATCHES;
+    if per < 2 {
+        return None;
+    }
+    let means: Vec<f64> = values
+        .chunks_exact(per)
+        .take(SE_BATCHES)
+        .map(|c| c.iter().sum::<f64>() / per as f64)
+        .collect();
+    // The robust spread of the batch means (1.4826 × MAD), as the floor itself is a robust
+    // estimate: a stretch at another level (a first second at a lower sleep current) does not
+    // widen it.
+    let k = means.len() as f64;
+    let mut m = means.clone();
+    let centre = median(&mut m);
+    let mut dev: Vec<f64> = means.iter().map(|x| (x - centre).abs()).collect();
+    Some(1.4826 * median(&mut dev) / k.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +265,32 @@ mod tests {
         assert!((s[1].level_ma - 20.0).abs() < 0.2 && (s[1].time_share - 0.15).abs() < 0.01);
         let (f, sleeps) = floor(&s).unwrap();
         assert!(sleeps && f.level_ma < 2e-3);
+    }
+
+    /// Independent values: the batch-means SE is σ/√n within its own sampling error; a slow
+    /// drift (autocorrelation) makes it larger than the naive σ/√n.
+    #[test]
+    fn batch_means_allow_for_autocorrelation() {
+        // A deterministic, well-spread ±1 sequence: σ = 1, n = 20 000, σ/√n = 0.00707.
+        let white: Vec<f64> = (0..20_000u64)
+            .map(|k| {
+                if (k.wrapping_mul(2654435761) >> 7) % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        let se = batch_se(&white).unwrap();
+        assert!(se < 3.0 * 0.00707, "{se}");
+        // The same values plus a slow ramp of ±1: the batch means follow it.
+        let drift: Vec<f64> = white
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v + 2.0 * k as f64 / 20_000.0 - 1.0)
+            .collect();
+        assert!(batch_se(&drift).unwrap() > 10.0 * 0.00707);
+        assert_eq!(batch_se(&[1.0; 30]), None);
     }
 
     /// The seed's board never sleeps: 170 mA with bursts to 234 mA.

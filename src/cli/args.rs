@@ -323,9 +323,11 @@ pub struct DiffArgs {
     /// The new report folder, or a folder of traces.
     pub new: String,
 
-    /// What to compare per event.
-    #[arg(long, value_enum, default_value = "charge")]
-    pub metric: crate::diff::Metric,
+    /// What to compare per event and class (charge, energy or duration), and which kinds of
+    /// row gate (floor, mean, class, budget, event, window, all); comma-separated or
+    /// repeated. Default: charge; the floor, mean, budget, event and window rows gate.
+    #[arg(long, value_name = "WHAT", value_delimiter = ',', value_parser = crate::diff::parse_metric)]
+    pub metric: Vec<crate::diff::MetricArg>,
 
     /// A change larger than this is a regression or an improvement (5%, 0.05).
     #[arg(long, default_value = "5%", value_parser = crate::diff::parse_limit, value_name = "LIMIT")]

@@ -3,7 +3,7 @@
 //! any regression.
 
 use super::args::DiffArgs;
-use crate::diff::diff;
+use crate::diff::{diff_gated, Verdict};
 use crate::error::{Error, Result};
 use crate::pipeline::FileOutcome;
 use crate::report::diff as render;
@@ -23,11 +23,32 @@ fn outcomes(input: &str, a: &DiffArgs) -> Result<Vec<FileOutcome>> {
 pub fn run(a: &DiffArgs) -> Result<i32> {
     let old = outcomes(&a.old, a)?;
     let new = outcomes(&a.new, a)?;
-    let d = diff(&a.old, &old, &a.new, &new, a.metric, a.fail_above);
-    if d.rows.is_empty() {
+    let (metric, gate) = crate::diff::metric_and_gate(&a.metric);
+    let d = diff_gated(&a.old, &old, &a.new, &new, metric, a.fail_above, &gate);
+    if !d.rows.iter().any(|r| r.old_n > 0 && r.new_n > 0) {
+        let groups = |side: Verdict| {
+            let mut g: Vec<&str> = d
+                .rows
+                .iter()
+                .filter(|r| r.verdict == side)
+                .map(|r| r.group.as_str())
+                .collect();
+            g.dedup();
+            if g.is_empty() {
+                "none".to_string()
+            } else {
+                g.join(", ")
+            }
+        };
         return Err(Error::usage(format!(
-            "no events in {} or {}: nothing to compare",
-            a.old, a.new
+            "nothing to compare: no group of {} pairs with one of {} (old groups: {}; new \
+             groups: {}). Groups pair by their folder's path relative to each compared folder \
+             (a flat folder is one group), or by a manifest's group column: give both sides the \
+             same subfolders or group names",
+            a.old,
+            a.new,
+            groups(Verdict::Gone),
+            groups(Verdict::New)
         )));
     }
     let text = match a.format.as_str() {

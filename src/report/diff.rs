@@ -23,32 +23,59 @@ fn p_cell(p: Option<f64>) -> String {
 }
 
 fn verdict_cell(r: &Row) -> String {
-    match (r.verdict, r.repetitions_to_resolve) {
+    let v = match (r.verdict, r.repetitions_to_resolve) {
         (Verdict::Unresolved, Some(n)) => format!("unresolved (~{n} runs each)"),
         (v, _) => v.to_string(),
+    };
+    if r.gates || !matches!(r.verdict, Verdict::Regression) {
+        v
+    } else {
+        format!("{v} (not gated)")
+    }
+}
+
+/// The label as people read it: `message`, `setup (window)`, `floor`, ...
+fn label_cell(r: &Row) -> String {
+    match r.kind {
+        crate::diff::Kind::Window => format!("{} (window)", r.label),
+        _ => r.label.clone(),
+    }
+}
+
+/// A value with four significant digits and its unit.
+fn value(v: Option<f64>, unit: &str) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{} {unit}", crate::units::fmt_sig(v, 4)),
+        _ => "–".into(),
     }
 }
 
 /// The cells of every row, with a header.
 fn cells(d: &Diff) -> (Vec<String>, Vec<Vec<String>>) {
-    let u = d.metric.unit();
     let header = [
-        "group".to_string(),
-        "label".into(),
-        "old n".into(),
-        format!("old mean {u}"),
-        "old 95% CI".into(),
-        "new n".into(),
-        format!("new mean {u}"),
-        "new 95% CI".into(),
-        "ratio".into(),
-        "ratio 95% CI".into(),
-        "p (Welch)".into(),
-        "verdict".into(),
+        "group",
+        "label",
+        "kind",
+        "old n",
+        "old mean",
+        "old 95% CI",
+        "new n",
+        "new mean",
+        "new 95% CI",
+        "ratio",
+        "ratio 95% CI",
+        "p (Welch)",
+        "verdict",
+        "based on",
     ]
+    .map(String::from)
     .to_vec();
     let ci = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
-        (Some(lo), Some(hi)) => format!("{lo:.2} – {hi:.2}"),
+        (Some(lo), Some(hi)) => format!(
+            "{} – {}",
+            crate::units::fmt_sig(lo, 4),
+            crate::units::fmt_sig(hi, 4)
+        ),
         _ => "–".into(),
     };
     let rows = d
@@ -56,22 +83,26 @@ fn cells(d: &Diff) -> (Vec<String>, Vec<Vec<String>>) {
         .iter()
         .map(|r| {
             let (ratio, rci) = ratio_cells(r);
+            let unit = if r.unit.is_empty() {
+                d.metric.unit()
+            } else {
+                &r.unit
+            };
             vec![
                 r.group.clone(),
-                match r.kind {
-                    crate::diff::Kind::Event => r.label.clone(),
-                    crate::diff::Kind::Window => format!("{} (window)", r.label),
-                },
+                label_cell(r),
+                r.kind.name().to_string(),
                 r.old_n.to_string(),
-                num(r.old_mean, 2),
+                value(r.old_mean, unit),
                 ci(r.old_ci_low, r.old_ci_high),
                 r.new_n.to_string(),
-                num(r.new_mean, 2),
+                value(r.new_mean, unit),
                 ci(r.new_ci_low, r.new_ci_high),
                 ratio,
                 rci,
                 p_cell(r.p_value),
                 verdict_cell(r),
+                r.basis.clone(),
             ]
         })
         .collect();
@@ -79,9 +110,11 @@ fn cells(d: &Diff) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn summary_line(d: &Diff) -> String {
+    let gate: Vec<&str> = d.gate.iter().map(|k| k.name()).collect();
     format!(
-        "{} regression(s), {} improvement(s), {} unresolved, in {} group/label rows ({} per event, limit ±{}%)",
+        "{} regression(s) in the gated rows ({}), {} improvement(s), {} unresolved, in {} group/label rows ({} per event and class, limit ±{}%)",
         d.regressions,
+        gate.join(", "),
         d.improvements,
         d.unresolved,
         d.rows.len(),
@@ -98,7 +131,8 @@ fn summary_line(d: &Diff) -> String {
 pub fn table(d: &Diff) -> String {
     let (header, rows) = cells(d);
     let mut s = format!(
-        "old {}\nnew {}\n\n{}\n",
+        "{}\n\nold {}\nnew {}\n\n{}\n",
+        d.summary,
         d.old,
         d.new,
         super::table::aligned(&header, &rows)
@@ -113,7 +147,8 @@ pub fn markdown(d: &Diff) -> String {
     let (header, rows) = cells(d);
     let esc = |c: &str| crate::units::clean_negative_zeros(&c.replace('|', "\\|"));
     let mut s = format!(
-        "### shuntscope diff\n\n{}\n\n| {} |\n|{}|\n",
+        "### shuntscope diff\n\n{}\n\n{}\n\n| {} |\n|{}|\n",
+        esc(&d.summary),
         summary_line(d),
         header
             .iter()
@@ -124,10 +159,9 @@ pub fn markdown(d: &Diff) -> String {
     );
     for (r, row) in d.rows.iter().zip(&rows) {
         let mut cells: Vec<String> = row.iter().map(|c| esc(c)).collect();
-        if r.verdict == Verdict::Regression {
-            if let Some(v) = cells.last_mut() {
-                *v = format!("**{v}**");
-            }
+        if r.verdict == Verdict::Regression && r.gates {
+            let k = cells.len() - 2;
+            cells[k] = format!("**{}**", cells[k]);
         }
         s.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
@@ -182,18 +216,24 @@ pub fn junit(d: &Diff) -> String {
     ));
     for r in &d.rows {
         let (ratio, rci) = ratio_cells(r);
+        let unit = if r.unit.is_empty() {
+            d.metric.unit()
+        } else {
+            &r.unit
+        };
         let what = format!(
-            "{} {}: {} → {} {} (ratio {ratio}, 95% CI {rci}, p {})",
+            "{} {}: {} → {} (ratio {ratio}, 95% CI {rci}, p {}; based on {})",
             r.group,
             r.label,
-            num(r.old_mean, 3),
-            num(r.new_mean, 3),
-            d.metric.unit(),
-            p_cell(r.p_value)
+            value(r.old_mean, unit),
+            value(r.new_mean, unit),
+            p_cell(r.p_value),
+            r.basis
         );
         let name = match r.kind {
             crate::diff::Kind::Event => r.label.clone(),
             crate::diff::Kind::Window => format!("window {}", r.label),
+            _ => r.label.clone(),
         };
         s.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
@@ -201,7 +241,7 @@ pub fn junit(d: &Diff) -> String {
             xml(&name)
         ));
         match r.verdict {
-            Verdict::Regression => s.push_str(&format!(
+            Verdict::Regression if r.gates => s.push_str(&format!(
                 ">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
                 xml(&format!(
                     "{} {} costs more: ratio {ratio} above 1 + {}%",

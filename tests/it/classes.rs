@@ -22,9 +22,21 @@ const FLOOR: f64 = 0.001;
 /// - sensor: 0.1 × (1995 × 20 + 2 × 60 − 1 + 0 − 2000 × 0.001) = 4001.7 mA·ms;
 /// - start-up: 0.1 × 10 000 × (5 − 0.001) = 4999.0 mA·ms.
 fn trace() -> String {
+    trace_with(FLOOR, 8.0, 4)
+}
+
+/// [`trace`] with another floor (mA, ±1% alternating), radio amplitude (mA; the glitches stay
+/// at 16 and −3 mA) and sensor period (s).
+pub fn trace_with(floor: f64, radio_ma: f64, sensor_every_s: usize) -> String {
     let n = 400_000usize;
     let mut v: Vec<f64> = (0..n)
-        .map(|k| if k % 2 == 0 { 0.00101 } else { 0.00099 })
+        .map(|k| {
+            if k % 2 == 0 {
+                floor * 1.01
+            } else {
+                floor * 0.99
+            }
+        })
         .collect();
     for x in &mut v[500..10_500] {
         *x = 5.0;
@@ -35,12 +47,12 @@ fn trace() -> String {
             *x = match j {
                 5 | 6 => 16.0,
                 15 => -3.0,
-                _ => 8.0,
+                _ => radio_ma,
             };
         }
     }
-    for e in 0..10 {
-        let k0 = 17_000 + e * 40_000;
+    for e in 0..40 / sensor_every_s {
+        let k0 = 17_000 + e * sensor_every_s * 10_000;
         for (j, x) in v[k0..k0 + 2000].iter_mut().enumerate() {
             *x = match j {
                 500 | 501 => 60.0,
