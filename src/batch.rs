@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 /// Events of the first file of each group kept as excerpts, for the report's gallery.
 pub const GALLERY_EVENTS: usize = 10;
 
-/// One file to analyse, with everything it needs.
-#[derive(Debug, Clone)]
+/// One file to analyse, with everything it needs. Serialisable: a cluster's worker receives
+/// it as plain data (JSON), never a handle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub path: PathBuf,
     pub group: String,
@@ -338,17 +339,34 @@ impl BatchOptions {
     }
 }
 
-/// Analyse every trace file under `inputs` (folders or files) with `settings` (a manifest's
-/// options layered on top per file), in parallel, and summarise. A file that fails is a row
-/// with its error, never the end of the run. `planned` hears the number of files once they are
-/// known, `progress` is called after each file.
-pub fn batch(
-    inputs: &[String],
-    settings: &Settings,
-    o: &BatchOptions,
-    planned: &dyn Fn(usize),
-    progress: &(dyn Fn() + Sync),
-) -> Result<BatchReport> {
+/// A batch planned but not run: the summary's settings, the inputs as given, the shard and
+/// every file's job, in the order the report lists them. Serialisable, so that another
+/// scheduler (a Dask cluster) can run the jobs ([`run_job_on`]) and [`BatchPlan::report`]
+/// joins their outcomes into the very report a local [`batch`] writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchPlan {
+    pub summary: SummarySettings,
+    pub inputs: Vec<String>,
+    pub shard: Option<String>,
+    pub jobs: Vec<Job>,
+}
+
+impl BatchPlan {
+    /// The report of the jobs' outcomes (in the jobs' order).
+    pub fn report(&self, files: Vec<FileOutcome>) -> BatchReport {
+        BatchReport::new(
+            self.summary.clone(),
+            self.inputs.clone(),
+            self.shard.clone(),
+            files,
+        )
+    }
+}
+
+/// Plan a batch: check the settings, find every trace file under `inputs` (folders or files)
+/// with its group and settings (a manifest's options layered on top per file), keep the shard's.
+/// Errors in the settings or the inputs come here, before any file is read.
+pub fn plan_batch(inputs: &[String], settings: &Settings, o: &BatchOptions) -> Result<BatchPlan> {
     let mut base = settings.clone();
     base.validate()?;
     o.summary.validate()?;
@@ -380,14 +398,39 @@ pub fn batch(
             inputs.join(", ")
         )));
     }
-    planned(jobs.len());
-    let files = run(&jobs, o.threads, progress)?;
-    Ok(BatchReport::new(
-        o.summary.clone(),
-        inputs.to_vec(),
-        o.shard.clone(),
-        files,
-    ))
+    Ok(BatchPlan {
+        summary: o.summary.clone(),
+        inputs: inputs.to_vec(),
+        shard: o.shard.clone(),
+        jobs,
+    })
+}
+
+/// [`run_job`] on a pool of `threads` threads (0: one per core), so that a cluster's worker
+/// processes do not each start a pool as large as the machine; also the pool's size.
+pub fn run_job_on(job: &Job, threads: usize) -> Result<(FileOutcome, usize)> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
+    Ok(pool.install(|| (run_job(job), rayon::current_num_threads())))
+}
+
+/// Analyse every trace file under `inputs` (folders or files) with `settings` (a manifest's
+/// options layered on top per file), in parallel, and summarise. A file that fails is a row
+/// with its error, never the end of the run. `planned` hears the number of files once they are
+/// known, `progress` is called after each file.
+pub fn batch(
+    inputs: &[String],
+    settings: &Settings,
+    o: &BatchOptions,
+    planned: &dyn Fn(usize),
+    progress: &(dyn Fn() + Sync),
+) -> Result<BatchReport> {
+    let p = plan_batch(inputs, settings, o)?;
+    planned(p.jobs.len());
+    let files = run(&p.jobs, o.threads, progress)?;
+    Ok(p.report(files))
 }
 
 /// Join the report folders of shards (or of any batches run with the same summary settings):

@@ -95,7 +95,9 @@ pub use analysis::{
 pub use attribute::pcap::{ChargeSplit, ExchangeRow, OffsetSource, PcapReport, PhaseRow};
 pub use attribute::windows::{Polarity, Window};
 pub use attribute::{Attribution, AttributionSource, Event, UnmatchedEvent};
-pub use batch::{batch, merge, BatchOptions, BatchReport};
+pub use batch::{
+    batch, merge, plan_batch, run_job, run_job_on, BatchOptions, BatchPlan, BatchReport, Job,
+};
 pub use calibrate::Calibration;
 pub use capture::exchange::Phase;
 pub use capture::Protocol;

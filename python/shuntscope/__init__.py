@@ -35,7 +35,7 @@ __version__ = _native.__version__
 
 
 def _flags(settings: dict[str, Any]) -> list[str]:
-    """Keyword arguments as command-line words: `shunt_ohms=1.0` → `--shunt-ohms 1.0`."""
+    """Keyword arguments as command-line words: `shunt_ohms=1.0` → `--shunt-ohms=1.0`."""
     words: list[str] = []
     for key, value in settings.items():
         flag = "--" + key.replace("_", "-")
@@ -44,10 +44,10 @@ def _flags(settings: dict[str, Any]) -> list[str]:
         if value is True:
             words.append(flag)
         elif isinstance(value, (list, tuple)):
-            for v in value:
-                words += [flag, str(v)]
+            # `--flag=value`: a negative number is a value, not a flag.
+            words += [f"{flag}={v}" for v in value]
         else:
-            words += [flag, str(value)]
+            words.append(f"{flag}={value}")
     return words
 
 
@@ -115,9 +115,24 @@ class Analysis:
         )
 
 
-def analyze(path: str | os.PathLike, **settings: Any) -> Analysis:
-    """Run the whole pipeline (ingest, calibrate, detect, attribute) on one file."""
-    return Analysis(json.loads(_native.analyze(str(path), _flags(settings))))
+def _default_threads(threads: int | None) -> int:
+    """Threads of a call: as given; else 1 on a Dask worker (its processes share the machine's
+    cores), else 0 (one per core)."""
+    if threads is not None:
+        return max(int(threads), 0)
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return 1
+    except Exception:
+        return 0
+
+
+def analyze(path: str | os.PathLike, *, threads: int | None = None, **settings: Any) -> Analysis:
+    """Run the whole pipeline (ingest, calibrate, detect, attribute) on one file, on `threads`
+    threads (default: 1 on a Dask worker, one per core otherwise)."""
+    return Analysis(json.loads(_native.analyze(str(path), _flags(settings), _default_threads(threads))))
 
 
 def read(path: str | os.PathLike, *, shunt_ohms: float | None = None, **ingest: Any) -> pl.DataFrame:
@@ -178,21 +193,61 @@ class Report:
         return dest
 
 
+def _run_jobs(jobs: list[str], threads: int) -> list[str]:
+    """A Dask task: some files' outcomes (each the JSON of a report.json `files` entry). Plain
+    data in and out: paths and settings arrive, text leaves; a file that fails is an outcome
+    with its error, never an exception that kills the job."""
+    return _native.run_jobs(jobs, threads)
+
+
+def _files_per_task(files: int, client: Any) -> int:
+    """Files a task: about four tasks per worker thread (so that a slow worker's share is
+    taken up by the others), at most 64 files (so that a retried task repeats little): a
+    scheduler's few milliseconds a task are then small against the task."""
+    try:
+        slots = max(sum(client.nthreads().values()), 1)
+    except Exception:
+        slots = 1
+    return max(1, min(64, -(-files // (4 * slots))))
+
+
 def batch(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     *,
     jobs: int | None = None,
+    client: Any = None,
+    threads: int | None = None,
+    files_per_task: int | None = None,
     **settings: Any,
 ) -> Report:
     """Analyse every trace in folders (manifest or folder names as groups), in parallel as the
     CLI does, and summarise. Extra keywords are batch's flags (`period="1s"`,
-    `battery_mah=1200`, `interval=["1s", "10min"]`, ...)."""
+    `battery_mah=1200`, `interval=["1s", "10min"]`, ...).
+
+    With a `dask.distributed.Client`, the files are analysed on the cluster's workers (tasks of
+    `files_per_task` files, default about four tasks per worker thread and at most 64 files;
+    `threads` threads each, default 1) and joined by the same code as `merge`: the
+    report is the one a local batch writes, byte for byte. The workers must read the files
+    under the same paths (a shared file system). Settings errors raise here, before anything
+    is submitted."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    paths = [str(p) for p in paths]
     tmp = tempfile.TemporaryDirectory(prefix="shuntscope-")
     out = Path(tmp.name) / "report"
-    argv = ["batch", *map(str, paths), "--out", str(out), "-q", "--no-summary", *_flags(settings)]
-    if jobs:
-        argv += ["--jobs", str(jobs)]
-    _native.run(argv)
+    flags = _flags(settings)
+    if client is None:
+        argv = ["batch", *paths, "--out", str(out), "-q", "--no-summary", *flags]
+        if jobs or threads:
+            argv += ["--jobs", str(jobs or threads)]
+        _native.run(argv)
+        return Report(out, tmp)
+    plan = _native.plan(["batch", *paths, "--out", str(out), *flags])
+    jobs_json = [json.dumps(j) for j in json.loads(plan)["jobs"]]
+    per_task = 1 if threads is None else max(int(threads), 0)
+    k = files_per_task or _files_per_task(len(jobs_json), client)
+    chunks = [jobs_json[i : i + k] for i in range(0, len(jobs_json), k)]
+    futures = client.map(_run_jobs, chunks, [per_task] * len(chunks), pure=False)
+    outcomes = [o for chunk in client.gather(futures) for o in chunk]
+    _native.write_report(plan, outcomes, str(out), False)
     return Report(out, tmp)

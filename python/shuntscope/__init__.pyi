@@ -82,6 +82,7 @@ class Report:
 def analyze(
     path: StrPath,
     *,
+    threads: int | None = None,
     input_format: str | None = None,
     sample_interval: str | float | None = None,
     zero_px: float | None = None,
@@ -159,6 +160,9 @@ def batch(
     paths: StrPath | Sequence[StrPath],
     *,
     jobs: int | None = None,
+    client: Any = None,
+    threads: int | None = None,
+    files_per_task: int | None = None,
     manifest: StrPath | None = None,
     shard: str | None = None,
     battery_mah: float | None = None,

@@ -15,6 +15,11 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// Rust's allocations in the extension (buffers, results) go through mimalloc, whatever the
+/// process's glibc malloc settings (see Cargo.toml); Python's objects keep Python's allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 create_exception!(
     shuntscope,
     InputError,
@@ -75,14 +80,25 @@ fn settings(flags: &[String]) -> PyResult<shuntscope::Settings> {
         .map_err(|e| PyTypeError::new_err(format!("settings: {e}")))
 }
 
-/// Run the whole pipeline on one file; the CLI's JSON.
+/// Run the whole pipeline on one file, on a pool of `threads` threads (0: one per core); the
+/// CLI's JSON.
 #[pyfunction]
-fn analyze(py: Python<'_>, path: String, flags: Vec<String>) -> PyResult<String> {
+#[pyo3(signature = (path, flags, threads=0))]
+fn analyze(py: Python<'_>, path: String, flags: Vec<String>, threads: usize) -> PyResult<String> {
     let s = settings(&flags)?;
     off_thread(py, move || {
-        let a = shuntscope::run_file(&path, &s)?;
+        let pool = rayon_pool(threads)?;
+        let a = pool.install(|| shuntscope::run_file(&path, &s))?;
         shuntscope::render(&a, shuntscope::OutputFormat::Json)
     })
+}
+
+/// A rayon pool of `threads` threads (0: one per core).
+fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))
 }
 
 /// One column's chunks as bytes buffers.
@@ -187,7 +203,13 @@ fn read_columns(
 /// are read, not mapped (this is the caller's process).
 #[pyfunction]
 fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
-    let cli = shuntscope::cli::parse(argv).map_err(|e| {
+    let cli = parse(argv)?;
+    off_thread(py, move || shuntscope::cli::dispatch(&cli))
+}
+
+/// Parse a command line, usage errors as TypeError with clap's first line.
+fn parse(argv: Vec<String>) -> PyResult<shuntscope::cli::Cli> {
+    shuntscope::cli::parse(argv).map_err(|e| {
         let text = e.to_string();
         PyTypeError::new_err(
             text.lines()
@@ -196,8 +218,102 @@ fn run(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
                 .trim_start_matches("error: ")
                 .to_string(),
         )
-    })?;
-    off_thread(py, move || shuntscope::cli::dispatch(&cli))
+    })
+}
+
+/// The plan of a `batch` command line (`["batch", "runs/", "--out", "unused", ...]`) as JSON:
+/// the summary settings, the inputs, the shard and each file's job. Settings and input errors
+/// raise here, before any job is submitted anywhere.
+#[pyfunction]
+fn plan(py: Python<'_>, argv: Vec<String>) -> PyResult<String> {
+    let cli = parse(argv)?;
+    off_thread(py, move || {
+        let p = shuntscope::cli::batch_plan(&cli)?;
+        serde_json::to_string(&p).map_err(|e| Error::internal(format!("plan: {e}")))
+    })
+}
+
+/// Run one job of a plan (its JSON) on a pool of `threads` threads (0: one per core): the
+/// file's outcome as JSON (a failure is an outcome with its error, never an exception) and the
+/// pool's size.
+#[pyfunction]
+fn run_job(py: Python<'_>, job: String, threads: usize) -> PyResult<(String, usize)> {
+    let job: shuntscope::Job = serde_json::from_str(&job)
+        .map_err(|e| PyValueError::new_err(format!("not a shuntscope job: {e}")))?;
+    off_thread(py, move || {
+        let (outcome, used) = shuntscope::run_job_on(&job, threads)?;
+        let text = serde_json::to_string(&outcome)
+            .map_err(|e| Error::internal(format!("outcome: {e}")))?;
+        Ok((text, used))
+    })
+}
+
+/// Run jobs of a plan (their JSON) one after another on one pool of `threads` threads (0: one
+/// per core), kept for the process's later calls: each file's outcome as JSON.
+#[pyfunction]
+fn run_jobs(py: Python<'_>, jobs: Vec<String>, threads: usize) -> PyResult<Vec<String>> {
+    let jobs = jobs
+        .iter()
+        .map(|j| serde_json::from_str::<shuntscope::Job>(j))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PyValueError::new_err(format!("not a shuntscope job: {e}")))?;
+    off_thread(py, move || {
+        let pool = cached_pool(threads)?;
+        pool.install(|| {
+            jobs.iter()
+                .map(|j| {
+                    serde_json::to_string(&shuntscope::run_job(j))
+                        .map_err(|e| Error::internal(format!("outcome: {e}")))
+                })
+                .collect()
+        })
+    })
+}
+
+/// A pool of `threads` threads made once per process and size (a worker runs many tasks).
+fn cached_pool(threads: usize) -> Result<std::sync::Arc<rayon::ThreadPool>, Error> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .map_err(|_| Error::internal("the pool cache was poisoned"))?;
+    if let Some(p) = pools.get(&threads) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(rayon_pool(threads)?);
+    pools.insert(threads, p.clone());
+    Ok(p)
+}
+
+/// Write the report folder of a plan and its jobs' outcomes (JSON, in the jobs' order), as a
+/// local batch writes it; an existing folder is an error unless `force`.
+#[pyfunction]
+fn write_report(
+    py: Python<'_>,
+    plan: String,
+    outcomes: Vec<String>,
+    out: String,
+    force: bool,
+) -> PyResult<()> {
+    let plan: shuntscope::BatchPlan = serde_json::from_str(&plan)
+        .map_err(|e| PyValueError::new_err(format!("not a shuntscope plan: {e}")))?;
+    off_thread(py, move || {
+        let files = outcomes
+            .iter()
+            .map(|o| serde_json::from_str::<shuntscope::FileOutcome>(o))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::internal(format!("outcome: {e}")))?;
+        if files.len() != plan.jobs.len() {
+            return Err(Error::usage(format!(
+                "{} outcomes for {} jobs",
+                files.len(),
+                plan.jobs.len()
+            )));
+        }
+        plan.report(files).write(&out, force)
+    })
 }
 
 /// The `shuntscope` command of the wheel: the binary's [`shuntscope::cli::main`] (messages,
@@ -235,6 +351,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(main, m)?)?;
     m.add_function(wrap_pyfunction!(formats, m)?)?;
     m.add_function(wrap_pyfunction!(flags, m)?)?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(run_job, m)?)?;
+    m.add_function(wrap_pyfunction!(run_jobs, m)?)?;
+    m.add_function(wrap_pyfunction!(write_report, m)?)?;
     m.add("InputError", m.py().get_type::<InputError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

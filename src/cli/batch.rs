@@ -32,7 +32,8 @@ fn summary_settings(a: &BatchArgs, settings: &crate::settings::Settings) -> Summ
     s
 }
 
-pub fn run(a: &BatchArgs) -> Result<i32> {
+/// The settings and options of batch's flags, checked.
+fn options(a: &BatchArgs) -> Result<(crate::settings::Settings, BatchOptions)> {
     let settings = a.settings.settings();
     settings.validate()?;
     let options = BatchOptions {
@@ -45,6 +46,17 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
     if let Some(s) = &options.shard {
         parse_shard(s)?;
     }
+    Ok((settings, options))
+}
+
+/// The plan of `batch` with these flags (`--out` is not written): for another scheduler.
+pub fn plan(a: &BatchArgs) -> Result<batch::BatchPlan> {
+    let (settings, options) = options(a)?;
+    batch::plan_batch(&a.inputs, &settings, &options)
+}
+
+pub fn run(a: &BatchArgs) -> Result<i32> {
+    let (settings, options) = options(a)?;
     // Refuse an existing report before any work.
     let out = AtomicDir::create(&a.out, a.force)?;
     let bar = if a.quiet || !std::io::stderr().is_terminal() {

@@ -40,6 +40,15 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
     }
 }
 
+/// The plan of a parsed `batch` command line (its `--out` unused): the jobs another scheduler
+/// runs with [`crate::batch::run_job_on`], joined by [`crate::BatchPlan::report`].
+pub fn batch_plan(cli: &Cli) -> Result<crate::batch::BatchPlan> {
+    match &cli.command {
+        Command::Batch(a) => batch::plan(a),
+        _ => Err(Error::usage("batch_plan needs a batch command line")),
+    }
+}
+
 /// Print an analysis' warnings on standard error, one line each, unless `quiet`.
 fn print_warnings(a: &crate::analysis::Analysis, quiet: bool) {
     if !quiet {
