@@ -252,12 +252,14 @@ pub fn quantisation_step(values: &[f64]) -> Option<f64> {
     if v.len() < 3 || v.len() > values.len() / 4 {
         return None;
     }
-    let span = v[v.len() - 1] - v[0];
-    // Gaps smaller than a millionth of the span are float noise of one grid value.
+    // Gaps smaller than a billionth of the values' own size are float noise of one grid value
+    // (relative to the values, not to the span: a trace from 10 µA to 50 mA written with six
+    // significant digits has a grid of 10 pA at its floor, not the 10 mA between floor and
+    // burst that a span-relative cut left).
     let step = v
         .windows(2)
+        .filter(|w| w[1] - w[0] > 1e-9 * w[0].abs().max(w[1].abs()))
         .map(|w| w[1] - w[0])
-        .filter(|&d| d > span * 1e-6)
         .fold(f64::INFINITY, f64::min);
     step.is_finite().then_some(step)
 }

@@ -81,6 +81,7 @@ mod summarize;
 mod synth;
 mod trace;
 mod units;
+mod view;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -45,7 +45,7 @@ def check(function: str, want: dict[str, tuple[bool, bool]]) -> None:
 def test_the_stubs_name_every_flag_of_the_command_line():
     # Python's own keywords: threads (a pool per call), client (a Dask cluster).
     python_only = {"threads": (True, False)}
-    check("analyze", {**cli_flags("analyze", {"format", "output", "quiet", "force"}), **python_only})
+    check("analyze", {**cli_flags("analyze", {"format", "output", "quiet", "force", "view"}), **python_only})
     check(
         "batch",
         {**cli_flags("batch", {"out", "quiet", "force", "no_summary"}), **python_only, "client": (True, False), "files_per_task": (True, False)},

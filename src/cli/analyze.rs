@@ -7,7 +7,19 @@ use crate::report;
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     let settings = args.settings.settings();
-    let analysis = run_file(&args.file, &settings)?;
+    if let Some(v) = &args.view {
+        crate::output::refuse_existing(v, args.force)?;
+    }
+    // With --view the page's pyramid is built in the analysis' own pass.
+    let analysis = match &args.view {
+        Some(v) => {
+            let t = crate::view::trace(&args.file, &settings)?;
+            let page = crate::view::page(std::slice::from_ref(&t))?;
+            crate::output::write_atomic(v, page.as_bytes())?;
+            t.analysis
+        }
+        None => run_file(&args.file, &settings)?,
+    };
     super::print_warnings(&analysis, args.quiet);
     let text = report::render(&analysis, args.format)?;
     match &args.output {

@@ -97,6 +97,9 @@ Examples:
 Kinds: trace and gallery take a trace file (gallery also a report folder); compare, battery and
 distribution take a batch report folder.")]
     Plot(PlotArgs),
+    /// Write one self-contained, zoomable HTML page of a trace (or two, overlaid): every burst,
+    /// class, window and event on it; drag to measure.
+    View(ViewArgs),
     /// Show how a file is read: format, columns, units, time base, samples, first and last values.
     Inspect(InspectArgs),
     /// Write a trace in normalised form: time_s, then voltage_v (or current_ma), as CSV or Parquet.
@@ -130,6 +133,36 @@ pub struct AnalyzeArgs {
     /// Replace the -o file if it exists.
     #[arg(long)]
     pub force: bool,
+
+    /// Also write the zoomable HTML view of the trace (as `shuntscope view`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub view: Option<String>,
+
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    /// One trace, or two to overlay (old, new).
+    #[arg(required = true, num_args = 1..=2)]
+    pub traces: Vec<String>,
+
+    /// The HTML file to write (one self-contained page).
+    #[arg(short = 'o', long)]
+    pub output: String,
+
+    /// How two traces share the time axis.
+    #[arg(long, value_enum, default_value = "first-burst")]
+    pub align: crate::view::Align,
+
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not print the analysis' warnings.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 
     #[command(flatten)]
     pub settings: SettingsArgs,

@@ -34,6 +34,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Merge(a) => batch::merge(a),
         Command::Diff(a) => diff::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::View(a) => view(a),
         Command::Formats => formats::run(),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Convert(a) => inspect::convert(a),
@@ -47,6 +48,26 @@ pub fn batch_plan(cli: &Cli) -> Result<crate::batch::BatchPlan> {
         Command::Batch(a) => batch::plan(a),
         _ => Err(Error::usage("batch_plan needs a batch command line")),
     }
+}
+
+/// `shuntscope view TRACE [TRACE2] -o view.html`.
+fn view(a: &args::ViewArgs) -> Result<i32> {
+    crate::output::refuse_existing(&a.output, a.force)?;
+    let settings = a.settings.settings();
+    let mut traces = a
+        .traces
+        .iter()
+        .map(|p| crate::view::trace(p, &settings))
+        .collect::<Result<Vec<_>>>()?;
+    for t in &traces {
+        print_warnings(&t.analysis, a.quiet);
+    }
+    if traces.len() > 1 {
+        crate::view::align(&mut traces, a.align)?;
+    }
+    let page = crate::view::page(&traces)?;
+    crate::output::write_atomic(&a.output, page.as_bytes())?;
+    Ok(0)
 }
 
 /// Print an analysis' warnings on standard error, one line each, unless `quiet`.

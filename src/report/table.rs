@@ -60,17 +60,17 @@ pub fn render(a: &Analysis) -> String {
     );
     let _ = writeln!(
         s,
-        "baseline   {:.3} mA ({}), noise {:.3} mA rms{}",
-        a.detection.baseline_ma,
+        "baseline   {} ({}), noise {} rms{}",
+        crate::units::fmt_current_digits(a.detection.baseline_ma, 6),
         match a.detection.baseline_source {
             crate::analysis::BaselineSource::Auto => "estimated",
             crate::analysis::BaselineSource::Given => "given",
             crate::analysis::BaselineSource::Floor => "the sleep floor",
         },
-        a.detection.noise_ma,
+        crate::units::fmt_current(a.detection.noise_ma),
         a.detection
             .quantisation_ma
-            .map(|q| format!(", steps of {q:.4} mA"))
+            .map(|q| format!(", steps of {}", crate::units::fmt_current(q)))
             .unwrap_or_default()
     );
     if !a.detection.states.is_empty() {

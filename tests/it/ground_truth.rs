@@ -152,12 +152,15 @@ fn coarse_noisy_scope() {
 
 #[test]
 fn too_few_samples_is_warned() {
-    // 1 kS/s against a 2 ms burst: measured, but flagged with a sampling suggestion.
+    // 1 kS/s against a 2 ms burst: measured, but flagged with a sampling suggestion. The
+    // idle level has 0.05 mA rms of noise, as a real one does (a noiseless tail decays through
+    // every written digit, and a trigger of nanoamps follows it).
     let dir = TempDir::new();
     let mut text = String::from("time_s,current_ma\n");
+    let mut noise = Noise::new(7);
     for k in 0..2000 {
         let t_ms = k as f64;
-        let i = 100.0 + burst_ma(50.0, 1.0, 0.2, 0.3, t_ms - 1000.3);
+        let i = 100.0 + burst_ma(50.0, 1.0, 0.2, 0.3, t_ms - 1000.3) + 0.05 * noise.normal();
         writeln!(text, "{:.3},{i:.6}", t_ms / 1e3).unwrap();
     }
     let p = dir.write("slow.csv", text.as_bytes());

@@ -262,7 +262,7 @@ fn csv_and_table_outputs_carry_the_same_numbers() {
     let out = run(&["analyze", p.to_str().unwrap()]);
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("60.0000"), "{table}");
-    assert!(table.contains("baseline   10.000 mA"), "{table}");
+    assert!(table.contains("baseline   10.0000 mA"), "{table}");
     // -o writes the same atomically.
     let o = dir.path("out.json");
     let out = run(&[

@@ -1,0 +1,266 @@
+// shuntscope view: a zoomable trace from a min/max pyramid, raw samples where embedded, and what
+// the analysis found. No network, no library: canvas drawing. window.shuntscopeView is the
+// page's API (used by the browser test and by a user's console).
+(function () {
+  "use strict";
+  const DATA = JSON.parse(document.getElementById("data").textContent);
+  const COLORS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7"];
+  const CLASS = ["#e69f00", "#cc79a7", "#56b4e9", "#f0e442", "#009e73"];
+  const canvas = document.getElementById("chart");
+  const ctx = canvas.getContext("2d");
+  const M = { l: 78, r: 12, t: 26, b: 34 };
+
+  // ---- data: levels of the pyramid (base, then pairwise merges), shifted raw spans ----
+  function prep(tr) {
+    const p = tr.pyramid, off = tr.offset_s;
+    const base = { t0: p.t0.map((x) => x - off), t1: p.t1.map((x) => x - off), lo: p.lo, hi: p.hi, q: p.q, n: p.n };
+    const levels = [base];
+    let cur = base;
+    while (cur.t0.length > 64) {
+      const m = Math.ceil(cur.t0.length / 2), nx = { t0: [], t1: [], lo: [], hi: [], q: [], n: [] };
+      for (let k = 0; k < m; k++) {
+        const a = 2 * k, b = Math.min(2 * k + 1, cur.t0.length - 1);
+        nx.t0.push(cur.t0[a]); nx.t1.push(cur.t1[b]);
+        nx.lo.push(Math.min(cur.lo[a], cur.lo[b])); nx.hi.push(Math.max(cur.hi[a], cur.hi[b]));
+        nx.q.push(a === b ? cur.q[a] : cur.q[a] + cur.q[b]); nx.n.push(a === b ? cur.n[a] : cur.n[a] + cur.n[b]);
+      }
+      levels.push(nx); cur = nx;
+    }
+    const raw = tr.raw.map((r) => ({ t: r.t.map((x) => x - off), i: r.i }));
+    const a = tr.analysis;
+    return { name: tr.name, off, levels, raw, a, supply: tr.supply_v, per: p.per,
+      gaps: a.gaps.map((g) => [g.start_s - off, g.end_s - off]) };
+  }
+  const T = DATA.map(prep);
+  const FULL = [Math.min(...T.map((t) => t.levels[0].t0[0])), Math.max(...T.map((t) => { const l = t.levels[0]; return l.t1[l.t1.length - 1]; }))];
+  let view = FULL.slice();
+  const floor0 = T[0].a.floor_ma > 0 ? T[0].a.floor_ma : (T[0].a.baseline_ma > 0 ? T[0].a.baseline_ma : 0);
+  const top0 = Math.max(...T.map((t) => Math.max(...t.levels[t.levels.length - 1].hi)));
+  let logY = floor0 > 0 && top0 > 100 * floor0;
+  let sel = null, drag = null, hoverBurst = null;
+
+  // ---- lookups ----
+  function lowerBound(arr, x) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < x) lo = m + 1; else hi = m; } return lo; }
+  function range(l, a, b) { // buckets intersecting [a, b]
+    const i0 = Math.max(0, lowerBound(l.t1, a)), i1 = Math.min(l.t0.length, lowerBound(l.t0, b + 1e-15 * Math.abs(b)) + 1);
+    return [i0, Math.max(i0, Math.min(i1, l.t0.length))];
+  }
+  function rawIn(tr, a, b) { // a raw span covering [a, b], and the indexes inside
+    for (const r of tr.raw) {
+      if (r.t.length > 1 && r.t[0] <= a && r.t[r.t.length - 1] >= b) {
+        const i0 = lowerBound(r.t, a), i1 = lowerBound(r.t, b);
+        return { r, i0, i1 };
+      }
+    }
+    return null;
+  }
+  // Per pixel column: [lo, hi] of every sample under it, from the finest level with at most
+  // 3 buckets a column (exact min/max of the buckets' samples), or null.
+  function columns(tr, a, b, W) {
+    let l = tr.levels[tr.levels.length - 1];
+    for (const lv of tr.levels) { const [i0, i1] = range(lv, a, b); if (i1 - i0 <= 3 * W) { l = lv; break; } }
+    const [i0, i1] = range(l, a, b), cols = new Array(W).fill(null), k = W / (b - a);
+    for (let j = i0; j < i1; j++) {
+      let p0 = Math.floor((l.t0[j] - a) * k), p1 = Math.floor((l.t1[j] - a) * k);
+      if (p1 < 0 || p0 >= W) continue;
+      p0 = Math.max(0, p0); p1 = Math.min(W - 1, p1);
+      for (let p = p0; p <= p1; p++) {
+        const c = cols[p];
+        if (c === null) cols[p] = [l.lo[j], l.hi[j]]; else { if (l.lo[j] < c[0]) c[0] = l.lo[j]; if (l.hi[j] > c[1]) c[1] = l.hi[j]; }
+      }
+    }
+    return cols;
+  }
+
+  // ---- measuring a span [a, b] of one trace ----
+  function gapInside(tr, a, b) { let g = 0; for (const [s, e] of tr.gaps) g += Math.max(0, Math.min(b, e) - Math.max(a, s)); return g; }
+  function measure(tr, a, b) {
+    const raw = rawIn(tr, a, b);
+    let q = 0, peak = -Infinity, exact = true, note = "";
+    if (raw) {
+      const { r, i0, i1 } = raw, ts = [a], is = [];
+      // Values at a and b by linear interpolation; the samples between as they are.
+      const at = (x) => { const k = Math.max(1, Math.min(r.t.length - 1, lowerBound(r.t, x))); const t0 = r.t[k - 1], t1 = r.t[k]; return r.i[k - 1] + (r.i[k] - r.i[k - 1]) * (t1 > t0 ? (x - t0) / (t1 - t0) : 0); };
+      is.push(at(a));
+      for (let k = i0; k < i1; k++) { ts.push(r.t[k]); is.push(r.i[k]); }
+      ts.push(b); is.push(at(b));
+      for (let k = 1; k < ts.length; k++) { q += 0.5 * (is[k] + is[k - 1]) * (ts[k] - ts[k - 1]); }
+      for (const v of is) peak = Math.max(peak, v);
+      note = "exact: full-rate samples";
+    } else {
+      const l = tr.levels[0], [i0, i1] = range(l, a, b);
+      for (let j = i0; j < i1; j++) {
+        const s = l.t0[j], e = j + 1 < l.t0.length ? l.t0[j + 1] : l.t1[j];
+        const over = Math.max(0, Math.min(b, e) - Math.max(a, s));
+        if (e <= s) continue;
+        const f = over / (e - s);
+        if (f > 0 && f < 1 - 1e-12) exact = false;
+        q += f * l.q[j];
+        peak = Math.max(peak, l.hi[j]);
+      }
+      note = exact ? "exact: the span's edges are bucket edges" : "within one bucket (" + tr.per + " samples) at each end";
+    }
+    const covered = (b - a) - gapInside(tr, a, b);
+    const charge = q * 1e3; // mA·ms
+    return { duration_s: b - a, covered_s: covered, charge_ma_ms: charge, mean_ma: covered > 0 ? q / covered : NaN,
+      energy_mj: q * tr.supply, peak_ma: peak, exact, note };
+  }
+
+  // ---- formatting ----
+  function fmtI(ma) { const a = Math.abs(ma); if (a >= 1e3) return (ma / 1e3).toPrecision(4) + " A"; if (a >= 1 || a === 0) return ma.toPrecision(4) + " mA"; if (a >= 1e-3) return (ma * 1e3).toPrecision(4) + " µA"; return (ma * 1e6).toPrecision(4) + " nA"; }
+  function fmtT(s) { const a = Math.abs(s); if (a === 0) return "0"; if (a < 1e-3) return (s * 1e6).toPrecision(4) + " µs"; if (a < 1) return (s * 1e3).toPrecision(4) + " ms"; return Number(s.toPrecision(6)) + " s"; }
+  function fmtQ(q) { const a = Math.abs(q); if (a >= 1 || a === 0) return q.toPrecision(5) + " mA·ms"; if (a >= 1e-3) return (q * 1e3).toPrecision(5) + " µA·ms"; return (q * 1e6).toPrecision(5) + " nA·ms"; }
+
+  // ---- drawing ----
+  let W = 0, H = 0, yr = [0, 1];
+  const X = (t) => M.l + (t - view[0]) / (view[1] - view[0]) * (W - M.l - M.r);
+  const tOf = (x) => view[0] + (x - M.l) / (W - M.l - M.r) * (view[1] - view[0]);
+  const ymin = () => (floor0 > 0 ? floor0 / 3 : 1e-6);
+  const fy = (v) => (logY ? Math.log10(Math.max(v, ymin())) : v);
+  const Y = (v) => H - M.b - (fy(v) - yr[0]) / (yr[1] - yr[0]) * (H - M.t - M.b);
+  function draw() {
+    const dpr = window.devicePixelRatio || 1;
+    W = canvas.clientWidth; H = canvas.clientHeight;
+    canvas.width = W * dpr; canvas.height = H * dpr; ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    const PW = Math.max(1, Math.round(W - M.l - M.r));
+    const all = T.map((tr) => ({ tr, cols: columns(tr, view[0], view[1], PW), raw: rawIn(tr, view[0], view[1]) }));
+    let lo = Infinity, hi = -Infinity;
+    for (const d of all) for (const c of d.cols) if (c) { lo = Math.min(lo, fy(c[0])); hi = Math.max(hi, fy(c[1])); }
+    if (!isFinite(lo)) { lo = 0; hi = 1; }
+    const pad = (hi - lo) * 0.06 || 1e-9; yr = [lo - pad, hi + pad];
+    // Bursts of the first trace, shaded by class; windows; events.
+    const a0 = T[0].a;
+    for (const b of a0.bursts) {
+      const s = b.start_s - T[0].off, e = b.end_s - T[0].off;
+      if (e < view[0] || s > view[1]) continue;
+      ctx.fillStyle = CLASS[(b.class || 0) % CLASS.length] + "40";
+      ctx.fillRect(X(s), M.t, Math.max(1, X(e) - X(s)), H - M.t - M.b);
+    }
+    for (const w of a0.windows || []) {
+      const s = w.start_s - T[0].off, e = w.end_s - T[0].off;
+      if (e < view[0] || s > view[1]) continue;
+      ctx.fillStyle = "#cc79a720"; ctx.fillRect(X(s), M.t, X(e) - X(s), H - M.t - M.b);
+      ctx.fillStyle = "#7a3d63"; ctx.fillText(w.label + ": " + w.energy_mj.toPrecision(4) + " mJ", X(Math.max(s, view[0])) + 3, M.t + 24);
+    }
+    ctx.font = "11px sans-serif";
+    const evs = ((a0.attribution && a0.attribution.events) || []).filter((ev) => ev.start_s - T[0].off >= view[0] && ev.start_s - T[0].off <= view[1]);
+    // Labels only where they can be read (at most one per 40 px).
+    for (const ev of evs.length * 40 <= W ? evs : []) {
+      const s = ev.start_s - T[0].off;
+      ctx.fillStyle = "#333"; ctx.fillText(ev.label, X(s) + 2, M.t + 11);
+    }
+    // Each trace: raw samples where embedded and few enough, else the min/max columns.
+    all.forEach((d, k) => {
+      ctx.strokeStyle = COLORS[k % COLORS.length]; ctx.lineWidth = 1; ctx.beginPath();
+      if (d.raw && d.raw.i1 - d.raw.i0 <= 4 * PW) {
+        const { r, i0, i1 } = d.raw;
+        for (let j = Math.max(0, i0 - 1); j < Math.min(r.t.length, i1 + 1); j++) { const x = X(r.t[j]), y = Y(r.i[j]); if (j === Math.max(0, i0 - 1)) ctx.moveTo(x, y); else ctx.lineTo(x, y); }
+        ctx.stroke();
+        if (i1 - i0 < PW / 6) { ctx.fillStyle = ctx.strokeStyle; for (let j = i0; j < i1; j++) ctx.fillRect(X(r.t[j]) - 1.5, Y(r.i[j]) - 1.5, 3, 3); }
+      } else {
+        let prev = null;
+        d.cols.forEach((c, p) => { if (!c) { prev = null; return; } const x = M.l + p + 0.5; ctx.moveTo(x, Y(c[0])); ctx.lineTo(x, Y(c[1]) - 0.5); if (prev) { ctx.moveTo(x - 1, Y((prev[0] + prev[1]) / 2)); ctx.lineTo(x, Y((c[0] + c[1]) / 2)); } prev = c; });
+        ctx.stroke();
+      }
+    });
+    // Floor or baseline, trigger.
+    const base = a0.baseline_ma, trig = base + a0.threshold_ma;
+    ctx.setLineDash([]); ctx.strokeStyle = "#009e73"; ctx.lineWidth = 1.5; ctx.beginPath(); ctx.moveTo(M.l, Y(base)); ctx.lineTo(W - M.r, Y(base)); ctx.stroke();
+    ctx.setLineDash([6, 4]); ctx.strokeStyle = "#d55e00"; ctx.beginPath(); ctx.moveTo(M.l, Y(trig)); ctx.lineTo(W - M.r, Y(trig)); ctx.stroke(); ctx.setLineDash([]);
+    // Selection.
+    if (sel) { ctx.fillStyle = "#0072b230"; ctx.fillRect(X(sel[0]), M.t, X(sel[1]) - X(sel[0]), H - M.t - M.b); }
+    axes();
+    const lg = T.map((t, k) => t.name).join("  ·  ");
+    ctx.fillStyle = "#222"; ctx.font = "12px sans-serif";
+    T.forEach((t, k) => { ctx.fillStyle = COLORS[k % COLORS.length]; ctx.fillText("■ " + t.name + (T.length > 1 ? " (0 s = " + fmtT(t.off) + ")" : ""), M.l + 6 + k * 320, 14); });
+    ctx.fillStyle = "#555";
+    ctx.fillText((a0.baseline_source === "floor" ? "sleep floor " : "idle ") + fmtI(base) + ", trigger +" + fmtI(a0.threshold_ma) + (logY ? ", log scale" : ""), W - M.r - 330, 14);
+    void lg;
+  }
+  function niceStep(span, n) { const r = span / n, p = Math.pow(10, Math.floor(Math.log10(r))), m = r / p; return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p; }
+  function axes() {
+    ctx.strokeStyle = "#888"; ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(M.l, M.t); ctx.lineTo(M.l, H - M.b); ctx.lineTo(W - M.r, H - M.b); ctx.stroke();
+    const st = niceStep(view[1] - view[0], Math.max(2, W / 120));
+    for (let t = Math.ceil(view[0] / st) * st; t <= view[1]; t += st) { const x = X(t); ctx.fillRect(x, H - M.b, 1, 4); ctx.fillText(fmtT(t), x - 18, H - M.b + 16); }
+    if (logY) {
+      for (let d = Math.ceil(yr[0]); d <= yr[1]; d++) { const y = Y(Math.pow(10, d)); ctx.fillRect(M.l - 4, y, 4, 1); ctx.fillText(fmtI(Math.pow(10, d)), 4, y + 4); }
+    } else {
+      const s = niceStep(yr[1] - yr[0], Math.max(2, H / 60));
+      for (let v = Math.ceil(yr[0] / s) * s; v <= yr[1]; v += s) { const y = Y(v); ctx.fillRect(M.l - 4, y, 4, 1); ctx.fillText(fmtI(v), 4, y + 4); }
+    }
+    ctx.fillText("time (s)", W / 2, H - 4);
+  }
+
+  // ---- panel: measurement, what was found, the list ----
+  const measureBox = document.getElementById("measure");
+  function showMeasure() {
+    if (!sel) { measureBox.textContent = "Drag across the trace to measure."; return; }
+    const ms = T.map((t) => measure(t, sel[0], sel[1]));
+    let s = "span " + fmtT(sel[0]) + " … " + fmtT(sel[1]) + "\n";
+    ms.forEach((m, k) => {
+      s += (T.length > 1 ? T[k].name + "\n" : "") + "duration " + fmtT(m.duration_s) + "\nmean     " + fmtI(m.mean_ma) + "\ncharge   " + fmtQ(m.charge_ma_ms) +
+        "\nenergy   " + m.energy_mj.toPrecision(5) + " mJ\npeak     " + fmtI(m.peak_ma) + "\n(" + m.note + ")\n";
+    });
+    if (ms.length === 2) s += "ratio new/old: charge " + (ms[1].charge_ma_ms / ms[0].charge_ma_ms).toPrecision(4) + ", mean " + (ms[1].mean_ma / ms[0].mean_ma).toPrecision(4) + "\n";
+    measureBox.textContent = s;
+    measureBox.dataset.charge = ms.map((m) => m.charge_ma_ms).join(",");
+  }
+  function found() {
+    const a = T[0].a, t = a.totals;
+    let s = a.bursts.length + " bursts, mean " + fmtI(t.mean_ma) + "\n";
+    for (const c of a.classes || []) s += "class " + c.class + ": n " + c.n + (c.period_s ? ", every " + fmtT(c.period_s) : "") + ", " + fmtQ(c.mean_excess_charge_ma_ms) + "\n";
+    document.getElementById("found").textContent = s;
+    const list = document.getElementById("list");
+    const off = T[0].off;
+    a.bursts.slice(0, 5000).forEach((b) => {
+      const li = document.createElement("li");
+      li.textContent = "#" + b.index + "  " + fmtT(b.start_s - off) + "  " + fmtQ(b.excess_charge_ma_ms) + (b.class != null ? "  c" + b.class : "");
+      li.onclick = () => { const s = b.start_s - off, e = b.end_s - off, p = Math.max((e - s) * 0.3, 1e-3); zoom(s - p, e + p); };
+      list.appendChild(li);
+    });
+  }
+
+  // ---- interaction ----
+  function zoom(a, b) { if (!(b > a)) return; view = [a, b]; draw(); }
+  function zoomAt(t, f) { const a = t - (t - view[0]) * f, b = t + (view[1] - t) * f; zoom(a, b); }
+  canvas.addEventListener("wheel", (e) => { e.preventDefault(); zoomAt(tOf(e.offsetX), e.deltaY > 0 ? 1.25 : 0.8); }, { passive: false });
+  canvas.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, t: tOf(e.offsetX), view: view.slice(), pan: e.shiftKey || e.button === 1 }; });
+  window.addEventListener("mouseup", (e) => {
+    if (!drag) return;
+    if (!drag.pan && Math.abs(e.offsetX - drag.x) > 3) { const t = tOf(e.offsetX); sel = [Math.min(drag.t, t), Math.max(drag.t, t)]; showMeasure(); draw(); }
+    drag = null;
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    if (drag && drag.pan) { const dt = (e.offsetX - drag.x) / (W - M.l - M.r) * (drag.view[1] - drag.view[0]); view = [drag.view[0] - dt, drag.view[1] - dt]; draw(); return; }
+    if (drag) { const t = tOf(e.offsetX); sel = [Math.min(drag.t, t), Math.max(drag.t, t)]; draw(); return; }
+    const t = tOf(e.offsetX), off = T[0].off, tip = document.getElementById("tip");
+    const b = T[0].a.bursts.find((b) => t >= b.start_s - off && t <= b.end_s - off);
+    if (b) {
+      tip.hidden = false; tip.style.left = (e.offsetX + 12) + "px"; tip.style.top = (e.offsetY + 12) + "px";
+      tip.textContent = "burst " + b.index + (b.class != null ? " (class " + b.class + ")" : "") + "\nstart " + fmtT(b.start_s - off) + "\nduration " + fmtT(b.duration_ms / 1e3) + "\npeak " + fmtI(b.peak_ma) + "\nexcess " + fmtQ(b.excess_charge_ma_ms) + "\nenergy " + b.energy_mj.toPrecision(4) + " mJ";
+    } else tip.hidden = true;
+  });
+  window.addEventListener("keydown", (e) => {
+    const c = (view[0] + view[1]) / 2, w = view[1] - view[0];
+    if (e.key === "+" || e.key === "=") zoomAt(c, 0.8);
+    else if (e.key === "-") zoomAt(c, 1.25);
+    else if (e.key === "ArrowLeft") zoom(view[0] - 0.1 * w, view[1] - 0.1 * w);
+    else if (e.key === "ArrowRight") zoom(view[0] + 0.1 * w, view[1] + 0.1 * w);
+    else if (e.key === "0") zoom(FULL[0], FULL[1]);
+    else if (e.key === "l" || e.key === "L") { logY = !logY; draw(); }
+  });
+  window.addEventListener("resize", draw);
+
+  window.shuntscopeView = {
+    full: () => FULL.slice(), view: () => view.slice(), zoom, reset: () => zoom(FULL[0], FULL[1]),
+    measure: (a, b, k) => measure(T[k || 0], a, b),
+    select: (a, b) => { sel = [a, b]; showMeasure(); draw(); return T.map((t) => measure(t, a, b)); },
+    columns: (k, width) => columns(T[k || 0], view[0], view[1], width || Math.round(W - M.l - M.r)),
+    log: () => logY, traces: () => T.length,
+    bucketEdges: (k) => T[k || 0].levels[0].t0,
+  };
+  found();
+  draw();
+})();
