@@ -145,8 +145,14 @@ pub fn fmt_hours(h: f64) -> String {
 /// A current in the unit that suits it with `digits` significant digits (at least 1):
 /// `170.205 mA`, `892.947 nA`.
 pub fn fmt_current_digits(ma: f64, digits: usize) -> String {
+    let (v, unit) = current_unit(ma);
+    format!("{} {unit}", fmt_sig(v, digits.max(1)))
+}
+
+/// A current (mA) in the unit that suits it: the value in that unit, and the unit.
+fn current_unit(ma: f64) -> (f64, &'static str) {
     let a = ma.abs();
-    let (v, unit) = if a >= 1e3 {
+    if a >= 1e3 {
         (ma / 1e3, "A")
     } else if a >= 1.0 || a == 0.0 {
         (ma, "mA")
@@ -154,22 +160,12 @@ pub fn fmt_current_digits(ma: f64, digits: usize) -> String {
         (ma * 1e3, "µA")
     } else {
         (ma * 1e6, "nA")
-    };
-    format!("{} {unit}", fmt_sig(v, digits.max(1)))
+    }
 }
 
 /// A current in the unit that suits it: `0.912 µA`, `12.4 nA`, `280.1 µA`, `31.94 mA`, `1.2 A`.
 pub fn fmt_current(ma: f64) -> String {
-    let a = ma.abs();
-    let (v, unit) = if a >= 1e3 {
-        (ma / 1e3, "A")
-    } else if a >= 1.0 || a == 0.0 {
-        (ma, "mA")
-    } else if a >= 1e-3 {
-        (ma * 1e3, "µA")
-    } else {
-        (ma * 1e6, "nA")
-    };
+    let (v, unit) = current_unit(ma);
     let decimals = if v.abs() >= 100.0 {
         1
     } else if v.abs() >= 10.0 {
