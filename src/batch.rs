@@ -196,11 +196,24 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
 
 /// Run one file through the pipeline; a failure becomes an outcome with the error.
 pub fn run_job(job: &Job) -> FileOutcome {
+    run_job_viewed(job, None)
+}
+
+/// [`run_job`], also writing the file's view page (as `shuntscope view`) to `view` when given:
+/// the page's pyramid is built in the analysis' own pass, and the analysis is the same.
+fn run_job_viewed(job: &Job, view: Option<&Path>) -> FileOutcome {
     let file = job.path.display().to_string();
+    let analyse = || -> Result<crate::analysis::Analysis> {
+        let Some(page) = view else {
+            return run_file(&file, &job.settings);
+        };
+        let t = crate::view::trace(&file, &job.settings)?;
+        let html = crate::view::page(std::slice::from_ref(&t))?;
+        crate::output::write_atomic(&page.display().to_string(), html.as_bytes())?;
+        Ok(t.analysis)
+    };
     // A panic is this file's internal error, never the end of the batch.
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_file(&file, &job.settings)
-    }));
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse));
     let run = run.unwrap_or_else(|_| {
         Err(Error::internal(format!(
             "{file}: shuntscope panicked while reading it"
@@ -230,14 +243,40 @@ pub fn run_job(job: &Job) -> FileOutcome {
 
 /// Run jobs on `jobs` threads (0: one per core), calling `progress` after each file.
 pub fn run(jobs: &[Job], threads: usize, progress: &(dyn Fn() + Sync)) -> Result<Vec<FileOutcome>> {
+    run_viewed(jobs, threads, None, progress)
+}
+
+/// The page of job `k` in a views folder: `0007-mqtt.csv.html`.
+pub fn view_name(k: usize, job: &Job) -> String {
+    let name = job
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("trace");
+    format!("{k:04}-{name}.html")
+}
+
+/// [`run`], writing each file's view page into `views` when given.
+fn run_viewed(
+    jobs: &[Job],
+    threads: usize,
+    views: Option<&Path>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<FileOutcome>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
+    if let Some(v) = views {
+        std::fs::create_dir_all(v)
+            .map_err(|e| Error::output(v.display().to_string(), format!("cannot create: {e}")))?;
+    }
     Ok(pool.install(|| {
         jobs.par_iter()
-            .map(|j| {
-                let o = run_job(j);
+            .enumerate()
+            .map(|(k, j)| {
+                let page = views.map(|v| v.join(view_name(k, j)));
+                let o = run_job_viewed(j, page.as_deref());
                 progress();
                 o
             })
@@ -325,6 +364,8 @@ pub struct BatchOptions {
     /// Worker threads; 0 for one per core.
     pub threads: usize,
     pub summary: SummarySettings,
+    /// Write each file's view page (`shuntscope view`) into this folder.
+    pub views: Option<PathBuf>,
 }
 
 impl BatchOptions {
@@ -335,6 +376,7 @@ impl BatchOptions {
             shard: None,
             threads: 0,
             summary: SummarySettings::new(&settings.labels),
+            views: None,
         }
     }
 }
@@ -429,7 +471,7 @@ pub fn batch(
 ) -> Result<BatchReport> {
     let p = plan_batch(inputs, settings, o)?;
     planned(p.jobs.len());
-    let files = run(&p.jobs, o.threads, progress)?;
+    let files = run_viewed(&p.jobs, o.threads, o.views.as_deref(), progress)?;
     Ok(p.report(files))
 }
 

@@ -242,6 +242,8 @@ def batch(
             argv += ["--jobs", str(jobs or threads)]
         _native.run(argv)
         return Report(out, tmp)
+    if settings.get("views"):
+        raise TypeError("views=True is written by a local batch (without client=)")
     plan = _native.plan(["batch", *paths, "--out", str(out), *flags])
     jobs_json = [json.dumps(j) for j in json.loads(plan)["jobs"]]
     per_task = 1 if threads is None else max(int(threads), 0)

@@ -163,6 +163,7 @@ def batch(
     client: Any = None,
     threads: int | None = None,
     files_per_task: int | None = None,
+    views: bool | None = None,
     manifest: StrPath | None = None,
     shard: str | None = None,
     battery_mah: float | None = None,

@@ -210,6 +210,11 @@ pub struct BatchArgs {
     #[arg(long)]
     pub no_summary: bool,
 
+    /// Also write each file's zoomable HTML view (as `shuntscope view`) into the report's
+    /// views/ folder, NNNN-NAME.html in the files' order.
+    #[arg(long)]
+    pub views: bool,
+
     #[command(flatten)]
     pub settings: SettingsArgs,
 }

@@ -41,6 +41,7 @@ fn options(a: &BatchArgs) -> Result<(crate::settings::Settings, BatchOptions)> {
         shard: a.shard.clone(),
         threads: a.jobs.unwrap_or(0),
         summary: summary_settings(a, &settings),
+        views: None,
     };
     options.summary.validate()?;
     if let Some(s) = &options.shard {
@@ -59,6 +60,11 @@ pub fn run(a: &BatchArgs) -> Result<i32> {
     let (settings, options) = options(a)?;
     // Refuse an existing report before any work.
     let out = AtomicDir::create(&a.out, a.force)?;
+    // The views go straight into the folder being built (it appears whole or not at all).
+    let mut options = options;
+    if a.views {
+        options.views = Some(out.path().join("views"));
+    }
     let bar = if a.quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {

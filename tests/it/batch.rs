@@ -527,3 +527,51 @@ fn lesson_with_unequal_idle_currents_is_consistent() {
     );
     assert!(text.contains("makes most of the difference"), "{text}");
 }
+
+/// `batch --views` writes one view page per file into the report's views/ folder, in the
+/// files' order, and changes nothing else: report.json is byte for byte the one without it.
+#[test]
+fn views_are_one_page_per_file_and_change_nothing_else() {
+    let dir = TempDir::new();
+    let (with, without) = (dir.path("with"), dir.path("without"));
+    for (out, extra) in [(&with, vec!["--views"]), (&without, vec![])] {
+        let mut args = vec![
+            "batch",
+            "samples/seed",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--no-summary",
+        ];
+        args.extend(extra);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_shuntscope"))
+            .args(&args)
+            .current_dir(repo("."))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut pages: Vec<String> = std::fs::read_dir(with.join("views"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "0000-http.csv.html",
+            "0001-https.csv.html",
+            "0002-mqtt.csv.html",
+            "0003-mqtts.csv.html"
+        ]
+    );
+    for p in &pages {
+        let html = std::fs::read_to_string(with.join("views").join(p)).unwrap();
+        assert!(html.contains("default-src 'none'") && html.contains("shuntscopeView"));
+    }
+    assert!(!without.join("views").exists());
+    assert_eq!(
+        std::fs::read(with.join("report.json")).unwrap(),
+        std::fs::read(without.join("report.json")).unwrap()
+    );
+}
