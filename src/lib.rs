@@ -103,7 +103,9 @@ pub use calibrate::Calibration;
 pub use capture::exchange::Phase;
 pub use capture::Protocol;
 pub use detect::{Burst, Gap};
-pub use diff::{diff, outcomes, parse_limit, Diff, Kind, Metric, Row, Verdict};
+pub use diff::{
+    diff, diff_gated, outcomes, parse_limit, Diff, Kind, Metric, Row, Verdict, DEFAULT_GATE,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Format, IngestOptions, FORMATS};
 pub use pipeline::{run_file, FileOutcome};
