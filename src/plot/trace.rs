@@ -55,6 +55,16 @@ impl YMap {
 }
 
 impl TraceChart<'_> {
+    /// The envelope's lowest and highest current, mA (±infinity when it is empty).
+    fn extremes(&self) -> (f64, f64) {
+        self.columns
+            .iter()
+            .flatten()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+                (lo.min(c.1), hi.max(c.2))
+            })
+    }
+
     /// The axis mapping: log when asked, or when the top of the trace is more than 100× its
     /// floor (or baseline).
     fn y_map(&self) -> YMap {
@@ -63,12 +73,7 @@ impl TraceChart<'_> {
             .floor_ma
             .filter(|f| *f > 0.0)
             .or((d.baseline_ma > 0.0).then_some(d.baseline_ma));
-        let hi = self
-            .columns
-            .iter()
-            .flatten()
-            .map(|c| c.2)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let hi = self.extremes().1;
         let log = match (self.log_y, reference) {
             (Some(false), _) | (None, None) => false,
             (None, Some(r)) => hi > 100.0 * r,
@@ -85,18 +90,7 @@ impl TraceChart<'_> {
     /// (bottom, top, margin) in mA.
     fn y_range(&self, m: YMap) -> (f64, f64, f64) {
         let a = self.analysis;
-        let lo = self
-            .columns
-            .iter()
-            .flatten()
-            .map(|c| c.1)
-            .fold(f64::INFINITY, f64::min);
-        let hi = self
-            .columns
-            .iter()
-            .flatten()
-            .map(|c| c.2)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = self.extremes();
         let (lo, hi) = if lo.is_finite() && hi.is_finite() {
             (m.y(lo), m.y(hi))
         } else {
