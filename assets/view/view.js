@@ -11,8 +11,13 @@
   const M = { l: 78, r: 12, t: 26, b: 34 };
 
   // ---- data: levels of the pyramid (base, then pairwise merges), shifted raw spans ----
+  // Arrays arrive as base64 of little-endian f64 or f32.
+  function bytes(b64) { const s = atob(b64), u = new Uint8Array(s.length); for (let k = 0; k < s.length; k++) u[k] = s.charCodeAt(k); return u.buffer; }
+  const f64 = (b) => new Float64Array(bytes(b));
+  const f32 = (b) => new Float32Array(bytes(b));
   function prep(tr) {
-    const p = tr.pyramid, off = tr.offset_s;
+    const p0 = tr.pyramid, off = tr.offset_s;
+    const p = { per: p0.per, t0: f64(p0.t0), t1: f64(p0.t1), lo: f32(p0.lo), hi: f32(p0.hi), n: f64(p0.n), q: f64(p0.q) };
     const base = { t0: p.t0.map((x) => x - off), t1: p.t1.map((x) => x - off), lo: p.lo, hi: p.hi, q: p.q, n: p.n };
     const levels = [base];
     let cur = base;
@@ -26,7 +31,7 @@
       }
       levels.push(nx); cur = nx;
     }
-    const raw = tr.raw.map((r) => ({ t: r.t.map((x) => x - off), i: r.i }));
+    const raw = tr.raw.map((r) => ({ t: f64(r.t).map((x) => x - off), i: f32(r.i) }));
     const a = tr.analysis;
     return { name: tr.name, off, levels, raw, a, supply: tr.supply_v, per: p.per,
       gaps: a.gaps.map((g) => [g.start_s - off, g.end_s - off]) };

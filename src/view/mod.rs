@@ -30,10 +30,12 @@ pub enum Align {
     Marker,
 }
 
-/// Full-rate samples of one span (time s, current mA).
+/// Full-rate samples of one span (time s, current mA), as base64 little-endian arrays.
 #[derive(Debug, Clone, Serialize)]
 pub struct Raw {
+    #[serde(serialize_with = "pyramid::b64_f64")]
     pub t: Vec<f64>,
+    #[serde(serialize_with = "pyramid::b64_f32")]
     pub i: Vec<f32>,
 }
 
