@@ -74,6 +74,7 @@ mod output;
 mod pipeline;
 mod plot;
 mod read;
+mod record;
 mod report;
 mod settings;
 mod stats;
@@ -110,6 +111,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Format, IngestOptions, FORMATS};
 pub use pipeline::{run_file, FileOutcome};
 pub use read::{inspect, read, ColumnReader, Inspection};
+pub use record::{parse_average, record, DutPower, Ended, GapAt, Mode, RecordOptions, Recording};
 pub use report::{render, OutputFormat};
 pub use settings::{
     AtPeriod, BudgetSettings, CaptureSettings, DetectSettings, LabelSettings, Settings,
@@ -120,6 +122,17 @@ pub use summarize::{
     SummarySettings, WindowStats,
 };
 pub use trace::{Chunk, Quantity, TraceInfo};
+
+/// The Nordic PPK2: its protocol and calibration formula, the stream decoder, the .ppk2
+/// writer, port listing, and a simulated PPK2 on a pseudo-terminal (for tests and benchmarks
+/// without hardware). [`record()`] uses them.
+pub mod ppk2 {
+    pub use crate::record::decode::{Averager, DecodeStats, Decoder, Gap as LostRun, Sample};
+    pub use crate::record::device::{list, Ppk2Port};
+    pub use crate::record::protocol::{parse_metadata, Metadata, Modifiers, SpikeFilter, RATE_HZ};
+    pub use crate::record::sim::{encode, Profile, SimConfig, SimLog, Simulator, METADATA};
+    pub use crate::record::writer::Ppk2Writer;
+}
 
 /// Let this process memory-map large input files (faster: no copy out of the page cache). Call
 /// it once, from a program (not a library), before reading: it installs a SIGBUS handler so

@@ -57,6 +57,16 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// The target and the writer, for a writer that must own it (a ZIP archive); put back
+    /// together with [`AtomicFile::from_parts`] to commit.
+    pub fn into_parts(self) -> (String, BufWriter<tempfile::NamedTempFile>) {
+        (self.target, self.writer)
+    }
+
+    pub fn from_parts(target: String, writer: BufWriter<tempfile::NamedTempFile>) -> AtomicFile {
+        AtomicFile { target, writer }
+    }
+
     /// Map a write error to this file.
     pub fn err(&self, e: std::io::Error) -> Error {
         Error::output(&self.target, format!("cannot write: {e}"))

@@ -100,6 +100,23 @@ distribution take a batch report folder.")]
     /// Write one self-contained, zoomable HTML page of a trace (or two, overlaid): every burst,
     /// class, window and event on it; drag to measure.
     View(ViewArgs),
+    /// Record from a Nordic PPK2 over USB into a .ppk2 file; optionally analyse the recording
+    /// and gate it against a baseline in the same step.
+    #[command(after_help = "\
+Examples:
+  shuntscope record --list
+  shuntscope record --ppk2 --source-mv 3300 --duration 60s -o run.ppk2
+      the only PPK2 connected powers the device at 3.3 V for 60 s
+  shuntscope record --ppk2 /dev/ttyACM0 --ampere --duration 10min --average 10ks -o night.ppk2
+  shuntscope record --ppk2 --source-mv 1800 --dut-power cycle --duration 5s -o boot.ppk2 --analyze
+  shuntscope record --ppk2 --source-mv 3000 --duration 60s -o pr.ppk2 --diff main.ppk2 \\
+      --fail-above 5% --junit power.xml
+
+Samples are decoded with the calibration the PPK2 reports, by the formula of Nordic's Power
+Profiler app. Lost samples (a jump of the device's counter) are gaps, reported and never
+integrated across; the time base never shifts. Ctrl-C (or SIGTERM) stops the recording and
+keeps the file; so does the device going away (then exit 2).")]
+    Record(RecordArgs),
     /// Show how a file is read: format, columns, units, time base, samples, first and last values.
     Inspect(InspectArgs),
     /// Write a trace in normalised form: time_s, then voltage_v (or current_ma), as CSV or Parquet.
@@ -390,6 +407,113 @@ pub struct DiffArgs {
     /// For folders of traces: the batch settings.
     #[command(flatten)]
     pub settings: SettingsArgs,
+}
+
+fn parse_source_mv(text: &str) -> std::result::Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(v) if (800..=5000).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{text}`: the PPK2's regulator takes 800 to 5000 mV, in whole millivolts"
+        )),
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Record from a PPK2: the one on PORT, or without PORT the only one connected.
+    #[arg(long, num_args = 0..=1, value_name = "PORT")]
+    pub ppk2: Option<Option<String>>,
+
+    /// List the connected PPK2s (port, serial number, firmware) and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// How long to record (60s, 10min, 2h) in the device's time; without it, until Ctrl-C.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub duration: Option<f64>,
+
+    /// The .ppk2 file to write (it appears when the recording ends).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
+
+    /// Source-meter mode: the PPK2 powers the device at this voltage (800–5000 mV). With
+    /// --ampere, the regulator setting (the logic inputs' reference).
+    #[arg(long, value_parser = parse_source_mv, value_name = "MV")]
+    pub source_mv: Option<u32>,
+
+    /// Ampere-meter mode: the PPK2 measures the current of an external supply.
+    #[arg(long)]
+    pub ampere: bool,
+
+    /// The device's power switch: on, off, or cycle (off, then on once recording: the boot is
+    /// recorded).
+    #[arg(long, value_enum, default_value = "on", value_name = "STATE")]
+    pub dut_power: crate::record::DutPower,
+
+    /// Keep the range-switch transients (by default filtered as Nordic's app does).
+    #[arg(long)]
+    pub no_spike_filter: bool,
+
+    /// Average on the host to a lower rate (10ks, 1ks, 100): it must divide 100 kS/s.
+    #[arg(long, value_parser = crate::record::parse_average, value_name = "RATE")]
+    pub average: Option<u32>,
+
+    /// A device that sends nothing for this long is given up (the file is kept).
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DUR")]
+    pub stall_timeout: f64,
+
+    /// Print the analysis of the recording when it ends (every analyze flag applies).
+    #[arg(long)]
+    pub analyze: bool,
+
+    /// Output format of --analyze.
+    #[arg(short = 'f', long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+
+    /// Gate the recording against a baseline recording, folder of recordings or batch report,
+    /// as `diff BASE NEW` does (exit 1 on a regression).
+    #[arg(long, value_name = "BASE")]
+    pub diff: Option<String>,
+
+    /// With --diff: a change larger than this is a regression or an improvement.
+    #[arg(long, default_value = "5%", value_parser = crate::diff::parse_limit, value_name = "LIMIT")]
+    pub fail_above: f64,
+
+    /// With --diff: what to compare and which rows gate (as diff's --metric).
+    #[arg(long, value_name = "WHAT", value_delimiter = ',', value_parser = crate::diff::parse_metric)]
+    pub metric: Vec<crate::diff::MetricArg>,
+
+    /// With --diff: also write JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<String>,
+
+    /// Replace the -o file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print no progress or warnings on standard error.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+impl DiffArgs {
+    /// `diff BASE NEW` with a recording's gate flags.
+    pub fn for_record(base: &str, new: &str, a: &RecordArgs) -> DiffArgs {
+        DiffArgs {
+            old: base.to_string(),
+            new: new.to_string(),
+            metric: a.metric.clone(),
+            fail_above: a.fail_above,
+            format: "table".to_string(),
+            junit: a.junit.clone(),
+            output: None,
+            jobs: None,
+            settings: a.settings.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

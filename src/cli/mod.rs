@@ -16,6 +16,7 @@ mod diff;
 mod formats;
 mod inspect;
 mod plot;
+mod record;
 mod synth;
 
 pub use args::Cli;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Diff(a) => diff::run(a),
         Command::Plot(a) => plot::run(a),
         Command::View(a) => view(a),
+        Command::Record(a) => record::run(a),
         Command::Formats => formats::run(),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Convert(a) => inspect::convert(a),

@@ -22,6 +22,7 @@ mod plots;
 mod quality;
 mod quirks;
 mod real_files;
+mod record;
 mod seed;
 mod streaming;
 mod windows;
