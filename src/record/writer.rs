@@ -16,84 +16,93 @@ type Zip = zip::ZipWriter<std::io::BufWriter<tempfile::NamedTempFile>>;
 /// Elements of the app's overview before pairs are merged.
 const MINIMAP_ELEMENTS: usize = 10_000;
 
-/// The app's overview: min and max of runs of `fold` samples, at most 10 000 runs; when full,
-/// neighbouring runs merge and `fold` doubles.
+/// The app's overview (`FoldingBuffer` of nRF Connect Power Profiler, replicated so the app
+/// opens the file as it opens its own): at most 10 000 elements, each the running-mean time (µs)
+/// and the min and max (nA, at least 200, NaN skipped) of `fold` samples; when the buffer is
+/// full, neighbours merge and `fold` doubles.
 struct Minimap {
     fold: u64,
-    /// (first sample, min, max) of each full run.
-    runs: Vec<(u64, f32, f32)>,
-    count: u64,
-    first: u64,
-    min: f32,
-    max: f32,
+    last_count: u64,
+    /// (x µs, min y nA, max y nA) per element.
+    elements: Vec<(f64, f64, f64)>,
 }
 
 impl Minimap {
     fn new() -> Minimap {
         Minimap {
             fold: 1,
-            runs: Vec::with_capacity(MINIMAP_ELEMENTS),
-            count: 0,
-            first: 0,
-            min: f32::INFINITY,
-            max: f32::NEG_INFINITY,
+            last_count: 0,
+            elements: Vec::with_capacity(MINIMAP_ELEMENTS),
         }
     }
 
     #[inline]
-    fn push(&mut self, index: u64, ua: f32) {
-        if self.count == 0 {
-            self.first = index;
+    fn push(&mut self, ts_us: f64, ua: f32) {
+        if self.last_count == 0 {
+            self.elements.push((ts_us, f64::MAX, -f64::MAX));
         }
-        if !ua.is_nan() {
-            self.min = self.min.min(ua);
-            self.max = self.max.max(ua);
+        let mut v = ua as f64 * 1000.0;
+        if v < 200.0 {
+            v = 200.0;
         }
-        self.count += 1;
-        if self.count == self.fold {
-            self.runs.push((self.first, self.min, self.max));
-            self.count = 0;
-            self.min = f32::INFINITY;
-            self.max = f32::NEG_INFINITY;
-            if self.runs.len() == MINIMAP_ELEMENTS {
-                let merged = self
-                    .runs
-                    .chunks(2)
-                    .map(|p| {
-                        let b = p.last().unwrap();
-                        (p[0].0, p[0].1.min(b.1), p[0].2.max(b.2))
-                    })
-                    .collect();
-                self.runs = merged;
-                self.fold *= 2;
-            }
+        self.last_count += 1;
+        let alpha = 1.0 / self.last_count as f64;
+        let e = self.elements.last_mut().expect("an element");
+        e.0 = ts_us * alpha + e.0 * (1.0 - alpha);
+        if !v.is_nan() {
+            e.1 = e.1.min(v);
+            e.2 = e.2.max(v);
+        }
+        if self.last_count == self.fold {
+            self.last_count = 0;
+        }
+        if self.elements.len() == MINIMAP_ELEMENTS {
+            self.fold *= 2;
+            let merged = self
+                .elements
+                .chunks(2)
+                .map(|p| {
+                    (
+                        (p[0].0 + p[1].0) / 2.0,
+                        p[0].1.min(p[1].1),
+                        p[0].2.max(p[1].2),
+                    )
+                })
+                .collect();
+            self.elements = merged;
         }
     }
 
-    /// The app's JSON: x is a run's middle in µs, y its min or max in µA.
-    fn json(&self, sample_us: f64) -> String {
-        let mut runs = self.runs.clone();
-        let mut last = self.fold;
-        if self.count > 0 {
-            runs.push((self.first, self.min, self.max));
-            last = self.count;
+    /// The app's JSON (`minimap.raw`): arrays of 10 000 slots, `length` of them used. Written
+    /// as text directly (about 1 MB), not through a JSON tree.
+    fn json(&self) -> String {
+        use std::fmt::Write as _;
+        let n = self.elements.len();
+        let mut out = String::with_capacity(n * 90 + 2 * MINIMAP_ELEMENTS * 5 + 200);
+        let num = |v: f64| serde_json::Number::from_f64(v).map_or("null".into(), |n| n.to_string());
+        let _ = write!(
+            out,
+            "{{\"lastElementFoldCount\":{},\"data\":{{\"length\":{n}",
+            self.last_count
+        );
+        for (name, pick) in [("min", 1), ("max", 2)] {
+            let _ = write!(out, ",\"{name}\":[");
+            for (k, e) in self.elements.iter().enumerate() {
+                let y = if pick == 1 { e.1 } else { e.2 };
+                let sep = if k > 0 { "," } else { "" };
+                let _ = write!(out, "{sep}{{\"x\":{},\"y\":{}}}", num(e.0), num(y));
+            }
+            for k in n..MINIMAP_ELEMENTS {
+                out.push_str(if k > 0 { ",null" } else { "null" });
+            }
+            out.push(']');
         }
-        let n = runs.len();
-        let point = |k: usize, y: f32| {
-            let len = if k + 1 == n { last } else { self.fold };
-            let x = (runs[k].0 as f64 + (len - 1) as f64 / 2.0) * sample_us;
-            let y = if y.is_finite() { y as f64 } else { 0.0 };
-            serde_json::json!({"x": x, "y": y})
-        };
-        let min: Vec<_> = (0..n).map(|k| point(k, runs[k].1)).collect();
-        let max: Vec<_> = (0..n).map(|k| point(k, runs[k].2)).collect();
-        serde_json::json!({
-            "lastElementFoldCount": last,
-            "data": {"length": n, "min": min, "max": max},
-            "maxNumberOfElements": MINIMAP_ELEMENTS,
-            "numberOfTimesToFold": self.fold,
-        })
-        .to_string()
+        let _ = write!(
+            out,
+            "}},\"maxNumberOfElements\":{MINIMAP_ELEMENTS},\"numberOfTimesToFold\":{}}}",
+            self.fold
+        );
+        out
     }
 }
 
@@ -145,7 +154,8 @@ impl Ppk2Writer {
     pub fn push(&mut self, ua: f32, digital: u16) -> Result<()> {
         self.buf.extend_from_slice(&ua.to_le_bytes());
         self.buf.extend_from_slice(&digital.to_le_bytes());
-        self.minimap.push(self.samples, ua);
+        self.minimap
+            .push(self.samples as f64 * 1e6 / self.rate_hz, ua);
         self.samples += 1;
         if self.buf.len() >= (1 << 16) - 6 {
             self.flush_samples()?;
@@ -165,13 +175,19 @@ impl Ppk2Writer {
     /// app's keys) and the overview, and move the file into place.
     pub fn finish(mut self, recording: serde_json::Value) -> Result<()> {
         self.flush_samples()?;
+        // An integral rate is written as an integer, as the app writes it.
+        let rate = if self.rate_hz.fract() == 0.0 {
+            serde_json::json!(self.rate_hz as u64)
+        } else {
+            serde_json::json!(self.rate_hz)
+        };
         let meta = serde_json::json!({
-            "metadata": {"samplesPerSecond": self.rate_hz, "startSystemTime": self.start_ms},
+            "metadata": {"samplesPerSecond": rate, "startSystemTime": self.start_ms},
             "formatVersion": 2,
             "recording": recording,
         });
         let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-        let minimap = self.minimap.json(1e6 / self.rate_hz);
+        let minimap = self.minimap.json();
         for (name, text) in [
             ("metadata.json", meta.to_string()),
             ("minimap.raw", minimap),
@@ -187,5 +203,69 @@ impl Ppk2Writer {
             .finish()
             .map_err(|e| Error::output(&target, format!("cannot write: {e}")))?;
         AtomicFile::from_parts(target, writer).commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn member(path: &std::path::Path, name: &str) -> Vec<u8> {
+        let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut out = Vec::new();
+        z.by_name(name).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    /// The samples of a real Power Profiler recording, written again: session.raw is byte for
+    /// byte the app's, and metadata.json and minimap.raw have the app's keys.
+    #[test]
+    fn writes_the_apps_layout() {
+        let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/native/ppk2_bthome-presence_test01.ppk2");
+        let raw = member(&real, "session.raw");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("again.ppk2");
+        let mut w =
+            Ppk2Writer::create(out.to_str().unwrap(), 10_000.0, 1716314807283, false).unwrap();
+        for s in raw.chunks_exact(6) {
+            let ua = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+            w.push(ua, u16::from_le_bytes([s[4], s[5]])).unwrap();
+        }
+        w.finish(serde_json::json!({"note": "test"})).unwrap();
+        assert!(member(&out, "session.raw") == raw, "session.raw differs");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&member(&out, "metadata.json")).unwrap();
+        let app: serde_json::Value =
+            serde_json::from_slice(&member(&real, "metadata.json")).unwrap();
+        assert_eq!(meta["metadata"], app["metadata"]);
+        assert_eq!(meta["formatVersion"], app["formatVersion"]);
+        let mine: serde_json::Value = serde_json::from_slice(&member(&out, "minimap.raw")).unwrap();
+        let theirs: serde_json::Value =
+            serde_json::from_slice(&member(&real, "minimap.raw")).unwrap();
+        for key in [
+            "maxNumberOfElements",
+            "numberOfTimesToFold",
+            "lastElementFoldCount",
+        ] {
+            assert_eq!(mine[key], theirs[key], "{key}");
+        }
+        // Every element as the app computed it: time (µs) and extremes (nA).
+        let n = theirs["data"]["length"].as_u64().unwrap() as usize;
+        assert_eq!(mine["data"]["length"], n);
+        for side in ["min", "max"] {
+            for k in 0..n {
+                let (a, b) = (&mine["data"][side][k], &theirs["data"][side][k]);
+                for c in ["x", "y"] {
+                    let (a, b) = (a[c].as_f64().unwrap(), b[c].as_f64().unwrap());
+                    assert!(
+                        (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                        "{side}[{k}].{c}: {a} {b}"
+                    );
+                }
+            }
+        }
+        assert_eq!(mine["data"]["min"].as_array().unwrap().len(), 10_000);
     }
 }
