@@ -33,7 +33,20 @@
     }
     const raw = tr.raw.map((r) => ({ t: f64(r.t).map((x) => x - off), i: f32(r.i) }));
     const a = tr.analysis;
-    return { name: tr.name, off, levels, raw, a, supply: tr.supply_v, per: p.per,
+    const L = tr.lanes || { digital: [], constant: [], supply: null };
+    const digital = L.digital.map((d) => ({ name: d.name, t: f64(d.t).map((x) => x - off), s: f32(d.s), cut: d.truncated_at_s == null ? null : d.truncated_at_s - off }));
+    let supplyLevels = null;
+    if (L.supply) {
+      const q = L.supply, b0 = { t0: f64(q.t0).map((x) => x - off), t1: f64(q.t1).map((x) => x - off), lo: f32(q.lo), hi: f32(q.hi), q: f64(q.q), n: f64(q.n) };
+      supplyLevels = [b0];
+      let c = b0;
+      while (c.t0.length > 64) {
+        const m = Math.ceil(c.t0.length / 2), nx = { t0: [], t1: [], lo: [], hi: [], q: [], n: [] };
+        for (let k = 0; k < m; k++) { const x = 2 * k, y = Math.min(2 * k + 1, c.t0.length - 1); nx.t0.push(c.t0[x]); nx.t1.push(c.t1[y]); nx.lo.push(Math.min(c.lo[x], c.lo[y])); nx.hi.push(Math.max(c.hi[x], c.hi[y])); nx.q.push(0); nx.n.push(0); }
+        supplyLevels.push(nx); c = nx;
+      }
+    }
+    return { name: tr.name, off, levels, raw, a, supply: tr.supply_v, per: p.per, digital, constant: L.constant, supplyLevels,
       gaps: a.gaps.map((g) => [g.start_s - off, g.end_s - off]) };
   }
   const T = DATA.map(prep);
@@ -116,14 +129,74 @@
   function fmtT(s) { const a = Math.abs(s); if (a === 0) return "0"; if (a < 1e-3) return (s * 1e6).toPrecision(4) + " µs"; if (a < 1) return (s * 1e3).toPrecision(4) + " ms"; return Number(s.toPrecision(6)) + " s"; }
   function fmtQ(q) { const a = Math.abs(q); if (a >= 1 || a === 0) return q.toPrecision(5) + " mA·ms"; if (a >= 1e-3) return (q * 1e3).toPrecision(5) + " µA·ms"; return (q * 1e6).toPrecision(5) + " nA·ms"; }
 
+  // ---- lanes: digital channels (edges), the measured supply (min/max) ----
+  const LANE = 16, SUPPLY_LANE = 64;
+  const laneList = [];
+  T.forEach((tr, k) => {
+    if (tr.supplyLevels) laneList.push({ kind: "supply", tr, k, h: SUPPLY_LANE });
+    for (const d of tr.digital) laneList.push({ kind: "digital", tr, k, d, h: LANE });
+  });
+  const laneH = laneList.reduce((s, l) => s + l.h + 4, 0);
+  // Per pixel column of [a, b]: which states a channel took (bit 1 low, 2 high, 4 unknown).
+  function digitalColumns(d, a, b, n) {
+    const out = new Uint8Array(n), f = n / (b - a);
+    let j = Math.max(0, lowerBound(d.t, a) - 1);
+    for (; j < d.t.length && d.t[j] <= b; j++) {
+      const s = d.t[j], e = j + 1 < d.t.length ? d.t[j + 1] : (d.cut != null ? d.cut : b);
+      if (e < a) continue;
+      const v = d.s[j], bit = v === 0 ? 1 : v === 1 ? 2 : v === 0.5 ? 3 : 4;
+      const p0 = Math.max(0, Math.floor((s - a) * f)), p1 = Math.min(n - 1, Math.floor((Math.min(e, b) - a) * f - 1e-9));
+      for (let p = p0; p <= Math.max(p0, p1) && p < n; p++) out[p] |= bit;
+    }
+    return out;
+  }
+  function drawLanes(top) {
+    const PW = Math.max(1, Math.round(W - M.l - M.r));
+    let y = top;
+    ctx.font = "10px sans-serif";
+    for (const L of laneList) {
+      y += 4;
+      const col = COLORS[L.k % COLORS.length];
+      ctx.fillStyle = "#f6f6f6"; ctx.fillRect(M.l, y, PW, L.h);
+      if (L.kind === "digital") {
+        const c = digitalColumns(L.d, view[0], view[1], PW);
+        ctx.fillStyle = col;
+        for (let p = 0; p < PW; p++) {
+          const v = c[p], x = M.l + p;
+          if ((v & 3) === 3) ctx.fillRect(x, y + 2, 1, L.h - 4);
+          else if (v & 2) ctx.fillRect(x, y + 2, 1, 2);
+          else if (v & 1) ctx.fillRect(x, y + L.h - 4, 1, 2);
+        }
+        ctx.fillStyle = "#333"; ctx.fillText(L.d.name, 4, y + L.h - 4);
+      } else {
+        const cols = columns({ levels: L.tr.supplyLevels }, view[0], view[1], PW);
+        let lo = Infinity, hi = -Infinity;
+        for (const c of cols) if (c) { lo = Math.min(lo, c[0]); hi = Math.max(hi, c[1]); }
+        if (isFinite(lo)) {
+          const pad = (hi - lo) * 0.1 || Math.max(1e-3, Math.abs(hi) * 1e-3), y0 = lo - pad, y1 = hi + pad;
+          const Ys = (v) => y + L.h - 2 - (v - y0) / (y1 - y0) * (L.h - 4);
+          ctx.strokeStyle = col; ctx.beginPath();
+          cols.forEach((c, p) => { if (c) { const x = M.l + p + 0.5; ctx.moveTo(x, Ys(c[0])); ctx.lineTo(x, Ys(c[1]) - 0.5); } });
+          ctx.stroke();
+          ctx.fillStyle = "#333";
+          ctx.fillText("supply", 4, y + 12); ctx.fillText(hi.toPrecision(4) + " V", 4, y + 26); ctx.fillText(lo.toPrecision(4) + " V", 4, y + L.h - 3);
+        }
+      }
+      y += L.h;
+    }
+    const consts = T.flatMap((tr) => tr.constant.map(([n, v]) => n + (v === 1 ? " high" : v === 0 ? " low" : v === 0.5 ? " toggling" : " unknown")));
+    if (consts.length) { ctx.fillStyle = "#777"; ctx.fillText("constant: " + consts.join(", "), M.l + 4, H - 2); }
+  }
+
   // ---- drawing ----
   let W = 0, H = 0, yr = [0, 1];
   const X = (t) => M.l + (t - view[0]) / (view[1] - view[0]) * (W - M.l - M.r);
   const tOf = (x) => view[0] + (x - M.l) / (W - M.l - M.r) * (view[1] - view[0]);
   const ymin = () => (floor0 > 0 ? floor0 / 3 : 1e-6);
   const fy = (v) => (logY ? Math.log10(Math.max(v, ymin())) : v);
-  const Y = (v) => H - M.b - (fy(v) - yr[0]) / (yr[1] - yr[0]) * (H - M.t - M.b);
-  function draw() {
+  const PB = () => H - M.b - laneH;
+  const Y = (v) => PB() - (fy(v) - yr[0]) / (yr[1] - yr[0]) * (PB() - M.t);
+  let draw = function () {
     const dpr = window.devicePixelRatio || 1;
     W = canvas.clientWidth; H = canvas.clientHeight;
     canvas.width = W * dpr; canvas.height = H * dpr; ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -140,12 +213,12 @@
       const s = b.start_s - T[0].off, e = b.end_s - T[0].off;
       if (e < view[0] || s > view[1]) continue;
       ctx.fillStyle = CLASS[(b.class || 0) % CLASS.length] + "40";
-      ctx.fillRect(X(s), M.t, Math.max(1, X(e) - X(s)), H - M.t - M.b);
+      ctx.fillRect(X(s), M.t, Math.max(1, X(e) - X(s)), PB() - M.t);
     }
     for (const w of a0.windows || []) {
       const s = w.start_s - T[0].off, e = w.end_s - T[0].off;
       if (e < view[0] || s > view[1]) continue;
-      ctx.fillStyle = "#cc79a720"; ctx.fillRect(X(s), M.t, X(e) - X(s), H - M.t - M.b);
+      ctx.fillStyle = "#cc79a720"; ctx.fillRect(X(s), M.t, X(e) - X(s), PB() - M.t);
       ctx.fillStyle = "#7a3d63"; ctx.fillText(w.label + ": " + w.energy_mj.toPrecision(4) + " mJ", X(Math.max(s, view[0])) + 3, M.t + 24);
     }
     ctx.font = "11px sans-serif";
@@ -174,7 +247,8 @@
     ctx.setLineDash([]); ctx.strokeStyle = "#009e73"; ctx.lineWidth = 1.5; ctx.beginPath(); ctx.moveTo(M.l, Y(base)); ctx.lineTo(W - M.r, Y(base)); ctx.stroke();
     ctx.setLineDash([6, 4]); ctx.strokeStyle = "#d55e00"; ctx.beginPath(); ctx.moveTo(M.l, Y(trig)); ctx.lineTo(W - M.r, Y(trig)); ctx.stroke(); ctx.setLineDash([]);
     // Selection.
-    if (sel) { ctx.fillStyle = "#0072b230"; ctx.fillRect(X(sel[0]), M.t, X(sel[1]) - X(sel[0]), H - M.t - M.b); }
+    drawLanes(PB());
+    if (sel) { ctx.fillStyle = "#0072b230"; ctx.fillRect(X(sel[0]), M.t, X(sel[1]) - X(sel[0]), H - M.b - M.t); }
     axes();
     const lg = T.map((t, k) => t.name).join("  ·  ");
     ctx.fillStyle = "#222"; ctx.font = "12px sans-serif";
@@ -182,11 +256,11 @@
     ctx.fillStyle = "#555";
     ctx.fillText((a0.baseline_source === "floor" ? "sleep floor " : "idle ") + fmtI(base) + ", trigger +" + fmtI(a0.threshold_ma) + (logY ? ", log scale" : ""), W - M.r - 330, 14);
     void lg;
-  }
+  };
   function niceStep(span, n) { const r = span / n, p = Math.pow(10, Math.floor(Math.log10(r))), m = r / p; return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p; }
   function axes() {
     ctx.strokeStyle = "#888"; ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.lineWidth = 1;
-    ctx.beginPath(); ctx.moveTo(M.l, M.t); ctx.lineTo(M.l, H - M.b); ctx.lineTo(W - M.r, H - M.b); ctx.stroke();
+    ctx.beginPath(); ctx.moveTo(M.l, M.t); ctx.lineTo(M.l, PB()); ctx.moveTo(M.l, H - M.b); ctx.lineTo(W - M.r, H - M.b); ctx.stroke();
     const st = niceStep(view[1] - view[0], Math.max(2, W / 120));
     for (let t = Math.ceil(view[0] / st) * st; t <= view[1]; t += st) { const x = X(t); ctx.fillRect(x, H - M.b, 1, 4); ctx.fillText(fmtT(t), x - 18, H - M.b + 16); }
     if (logY) {
@@ -266,6 +340,57 @@
     log: () => logY, traces: () => T.length,
     bucketEdges: (k) => T[k || 0].levels[0].t0,
   };
+  // The documented API (README, "Looking at a recording"): a contract for tests and
+  // automation. Times in s on the page's axis; a trailing trace index picks a compared trace.
+  function envelope(a, b, n, k) {
+    const tr = T[k || 0], min_ma = new Array(n).fill(null), max_ma = new Array(n).fill(null);
+    const raw = rawIn(tr, a, b);
+    if (raw && raw.i1 - raw.i0 <= 4 * n) {
+      const { r, i0, i1 } = raw, f = n / (b - a);
+      for (let j = i0; j < i1; j++) {
+        const p = Math.min(n - 1, Math.floor((r.t[j] - a) * f)), v = r.i[j];
+        if (min_ma[p] === null || v < min_ma[p]) min_ma[p] = v;
+        if (max_ma[p] === null || v > max_ma[p]) max_ma[p] = v;
+      }
+    } else {
+      columns(tr, a, b, n).forEach((c, p) => { if (c) { min_ma[p] = c[0]; max_ma[p] = c[1]; } });
+    }
+    return { min_ma, max_ma };
+  }
+  function selectOne(a, b, k) {
+    sel = [a, b]; showMeasure(); draw();
+    const m = measure(T[k || 0], a, b);
+    return { duration_s: m.duration_s, mean_ma: m.mean_ma, charge_ma_ms: m.charge_ma_ms, energy_mj: m.energy_mj, peak_ma: m.peak_ma, exact: m.exact, note: m.note };
+  }
+  let lastDrawMs = 0;
+  const draw0 = draw;
+  draw = function () { const t = performance.now(); draw0(); lastDrawMs = performance.now() - t; };
+  let ready;
+  window.shuntscope = {
+    ready: new Promise((res) => { ready = res; }),
+    view: (a, b) => { zoom(a, b); return view.slice(); },
+    visible: () => view.slice(),
+    full: () => FULL.slice(),
+    envelope, select: selectOne,
+    bursts: T[0].a.bursts,
+    traces: T.map((t) => ({ name: t.name, offset_s: t.off, bursts: t.a.bursts })),
+    lastDrawMs: () => lastDrawMs,
+    // Lanes: names of the digital channels that change, and of those that never do.
+    lanes: (k) => ({ digital: T[k || 0].digital.map((d) => d.name), constant: T[k || 0].constant, supply: !!T[k || 0].supplyLevels }),
+    // Per column: "0" low, "1" high, "x" both (an edge in the column), "?" unknown, null none.
+    digital: (name, a, b, n, k) => {
+      const d = T[k || 0].digital.find((x) => x.name === name);
+      if (!d) return null;
+      return Array.from(digitalColumns(d, a, b, n), (v) => (v === 0 ? null : (v & 3) === 3 ? "x" : v & 2 ? "1" : v & 1 ? "0" : "?"));
+    },
+    supply: (a, b, n, k) => {
+      const lv = T[k || 0].supplyLevels;
+      if (!lv) return null;
+      const cols = columns({ levels: lv }, a, b, n);
+      return { min_v: cols.map((c) => (c ? c[0] : null)), max_v: cols.map((c) => (c ? c[1] : null)) };
+    },
+  };
   found();
   draw();
+  ready(window.shuntscope);
 })();

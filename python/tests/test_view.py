@@ -142,3 +142,114 @@ def test_two_traces_overlaid(browser, tmp_path):
     for got, w in zip(q, want):
         assert abs(got - w) < 1e-6 * w, (q, want)
     assert "ratio new/old" in browser.find_element(By.ID, "measure").text
+
+
+def true_columns(i: list[float], a: float, b: float, n: int) -> list[tuple[float, float] | None]:
+    """Min and max of the samples whose time falls in each of n columns of [a, b), by hand."""
+    out: list[list[float] | None] = [None] * n
+    k0, k1 = max(0, int(a / DT) - 1), min(len(i), int(b / DT) + 2)
+    for k in range(k0, k1):
+        t = k * DT
+        if not (a <= t < b):
+            continue
+        p = min(n - 1, int((t - a) / (b - a) * n))
+        c = out[p]
+        if c is None:
+            out[p] = [i[k], i[k]]
+        else:
+            c[0], c[1] = min(c[0], i[k]), max(c[1], i[k])
+    return [tuple(c) if c else None for c in out]
+
+
+def test_contract_api_envelope_select_and_speed(browser, tmp_path):
+    """window.shuntscope: ready, view, envelope (the true extremes of the samples under each
+    column, at three zooms), select (the CLI's integration), bursts; zoom steps timed."""
+    t = tmp_path / "t.csv"
+    i = trace(t, 10.0)
+    page = view(tmp_path, t)
+    t0 = browser.execute_script("return performance.now()")
+    browser.get(page.as_uri())
+    api = browser.execute_async_script("const done = arguments[0]; window.shuntscope.ready.then(() => done(performance.now()))")
+    assert api < 2000, f"ready after {api:.0f} ms"
+    del t0
+    n = 500
+    # Column edges a quarter sample off the samples' times (none falls on an edge).
+    q = DT / 4
+    for a, b in [(q, 20.0 + q), (14.9 + q, 15.1 + q), (14.999 + q, 15.001 + q)]:
+        env = browser.execute_script("return window.shuntscope.envelope(arguments[0], arguments[1], arguments[2])", a, b, n)
+        assert len(env["min_ma"]) == n and len(env["max_ma"]) == n
+        want = true_columns(i, a, b, n)
+        for p in range(n):
+            if want[p] is None:
+                continue
+            lo, hi = env["min_ma"][p], env["max_ma"][p]
+            assert lo is not None and hi is not None, (a, b, p)
+            # Never less than the column's own extremes; never more than its neighbours' (a
+            # bucket of the pyramid may straddle a column edge).
+            w = (b - a) / n
+            near = [x for x in i[max(0, int((a + (p - 1) * w) / DT)) : int((a + (p + 2) * w) / DT) + 1]]
+            assert lo <= want[p][0] + 1e-6 and hi >= want[p][1] - 1e-6, (a, b, p, lo, hi, want[p])
+            assert lo >= min(near) - 1e-6 and hi <= max(near) + 1e-6, (a, b, p)
+        # The spike, at full height in its column at every zoom.
+        assert max(x for x in env["max_ma"] if x is not None) == 50.0, (a, b)
+    # select: the trapezoid over samples 49 900 .. 50 200, computed here.
+    m = browser.execute_script("return window.shuntscope.select(4.99, 5.02)")
+    want = charge_ma_ms(i, 49_900, 50_200)
+    assert abs(m["charge_ma_ms"] - want) < 1e-6 * want and m["exact"] is True, m
+    assert set(m) >= {"duration_s", "mean_ma", "charge_ma_ms", "energy_mj", "peak_ma", "exact"}
+    bursts = browser.execute_script("return window.shuntscope.bursts")
+    assert len(bursts) >= 1 and "excess_charge_ma_ms" in bursts[0]
+    # view sets the span; each zoom step draws in under 50 ms.
+    times = browser.execute_script(
+        """const s = window.shuntscope, out = [];
+        for (const [a, b] of [[0, 20], [4, 6], [4.9, 5.1], [4.99, 5.02], [14.999, 15.001], [0, 20]]) {
+          const t = performance.now(); s.view(a, b); out.push(performance.now() - t);
+        }
+        return [out, s.visible()];"""
+    )
+    assert times[1] == [0, 20]
+    assert max(times[0]) < 50, times[0]
+    print("ready", api, "ms; zoom steps (ms):", times[0])
+
+
+def test_lanes_digital_and_supply(browser, tmp_path):
+    """Digital channels as lanes, against the pattern the fixture's generator documents, and
+    the measured supply's lane against a CSV written here."""
+    page = tmp_path / "gpio.html"
+    fixture = ROOT / "tests" / "fixtures" / "native" / "generated_gpio-pattern.ppk2"
+    r = subprocess.run([cli(), "view", str(fixture), "-o", str(page), "--force", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    browser.get(page.as_uri())
+    lanes = browser.execute_script("return window.shuntscope.lanes()")
+    assert lanes["digital"] == ["D0", "D2"], lanes
+    # D3 is undefined throughout (NaN, null in JSON); the others high.
+    assert dict(lanes["constant"]) == {"D1": 1, "D3": None, "D4": 1, "D5": 1, "D6": 1, "D7": 1}, lanes
+    # One column per sample (10 kS/s), centred on the samples; a sample's state holds until
+    # the next sample, so column p shows the states of samples p − 1 and p.
+    d0 = browser.execute_script("return window.shuntscope.digital('D0', -0.00005, 0.09995, 1000)")
+    state = [{0}] * 1000
+    for k in list(range(100, 200)) + list(range(500, 600)):
+        state[k] = {1}
+    for k in (100, 199, 500, 599, 800):
+        state[k] = {0, 1}  # toggled within the sample
+    name = {frozenset({0}): "0", frozenset({1}): "1", frozenset({0, 1}): "x"}
+    want = [name[frozenset(state[p] | (state[p - 1] if p else set()))] for p in range(1000)]
+    assert d0 == want, [(k, d0[k], want[k]) for k in range(1000) if d0[k] != want[k]][:10]
+    d2 = browser.execute_script("return window.shuntscope.digital('D2', -0.00005, 0.09995, 1000)")
+    assert d2[299] == "0" and d2[301:310] == ["?"] * 9 and d2[311] == "0", d2[295:315]
+    # The supply: 3.3 V with a dip to 3.1 V over samples 500..509 of 1000 at 1 kS/s.
+    csv = tmp_path / "supply.csv"
+    rows = ["time_s,current_ma,supply_v"] + [f"{k / 1000:.3f},{5.0 if 500 <= k < 510 else 1.0},{3.1 if 500 <= k < 510 else 3.3}" for k in range(1000)]
+    csv.write_text("\n".join(rows) + "\n")
+    page = tmp_path / "supply.html"
+    r = subprocess.run([cli(), "view", str(csv), "--supply-col", "supply_v", "-o", str(page), "--force", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    browser.get(page.as_uri())
+    assert browser.execute_script("return window.shuntscope.lanes()")["supply"] is True
+    s = browser.execute_script("return window.shuntscope.supply(0, 1, 100)")
+    assert min(x for x in s["min_v"] if x is not None) == pytest.approx(3.1, abs=1e-6)
+    assert max(x for x in s["max_v"] if x is not None) == pytest.approx(3.3, abs=1e-6)
+    assert s["min_v"][10] == pytest.approx(3.3, abs=1e-6)
+    png = tmp_path / "lanes.png"
+    browser.save_screenshot(str(png))
+    assert png.stat().st_size > 5000

@@ -54,6 +54,11 @@ pub fn stream_source(source: &Source, s: &Settings, f: impl FnMut(&[f64], &[f64]
     for_each_chunk(source, &s.calibration, |c| f(&c.time_s, &c.value)).map(|_| ())
 }
 
+/// Stream every chunk of `source` (current in mA, digital channels, supply) through `f`.
+pub fn stream_chunks(source: &Source, s: &Settings, f: impl FnMut(&Chunk)) -> Result<()> {
+    for_each_chunk(source, &s.calibration, f).map(|_| ())
+}
+
 /// Files larger than [`crate::settings::DetectSettings::survey_full_bytes`] are surveyed from [`SURVEY_WINDOWS`] windows of [`SURVEY_WINDOW_BYTES`]
 /// spread over the file instead of a full first pass.
 pub const SURVEY_WINDOWS: u64 = 16;

@@ -7,9 +7,10 @@
 //! Cost: the analysis' passes, plus one read for the raw samples; the page holds at most
 //! [`pyramid::CAP`] buckets and [`RAW_BUDGET`] samples a trace.
 
+pub mod lanes;
 pub mod pyramid;
 
-use crate::analysis::{stream_source, Analysis};
+use crate::analysis::{stream_chunks, Analysis};
 use crate::error::{Error, Result};
 use crate::ingest::Source;
 use crate::settings::Settings;
@@ -47,6 +48,8 @@ pub struct ViewTrace {
     pub offset_s: f64,
     pub pyramid: pyramid::Levels,
     pub raw: Vec<Raw>,
+    /// Digital channels and the measured supply, under the current.
+    pub lanes: lanes::Lanes,
     /// The supply energies are computed at, V (the measured one's charge-weighted mean).
     pub supply_v: f64,
     pub analysis: Analysis,
@@ -106,24 +109,23 @@ pub fn trace(path: &str, settings: &Settings) -> Result<ViewTrace> {
             i: Vec::new(),
         })
         .collect();
-    if !spans.is_empty() && path != "-" {
-        let source = Source::open(path, &settings.ingest)?;
-        stream_source(&source, settings, |t, i| {
-            let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
-                return;
-            };
-            for (r, s) in raw.iter_mut().zip(&spans) {
-                if s.1 < first || s.0 > last {
-                    continue;
-                }
-                for (&tk, &ik) in t.iter().zip(i) {
-                    if tk >= s.0 && tk <= s.1 && ik.is_finite() {
-                        r.t.push(tk);
-                        r.i.push(ik as f32);
-                    }
-                }
-            }
-        })?;
+    let mut lane_data = lanes::Lanes::default();
+    if path != "-" {
+        let mut io = settings.ingest.clone();
+        io.read_digital = true;
+        let source = Source::open(path, &io)?;
+        let names: Vec<String> = source.layout.digital.iter().map(|d| d.1.clone()).collect();
+        let supply = source.layout.supply.is_some();
+        // One more read, for what the analysis' passes did not keep: full-rate samples
+        // around bursts, digital edges, the supply.
+        if !spans.is_empty() || !names.is_empty() || supply {
+            let mut lb = lanes::LaneBuilder::new(&names, supply);
+            stream_chunks(&source, settings, |c| {
+                lb.push(&c.time_s, &c.digital, &c.supply);
+                keep_raw(&mut raw, &spans, &c.time_s, &c.value);
+            })?;
+            lane_data = lb.finish(gap * (1.0 - 1e-9));
+        }
     }
     let supply_v = a
         .budget
@@ -139,9 +141,28 @@ pub fn trace(path: &str, settings: &Settings) -> Result<ViewTrace> {
         offset_s: 0.0,
         pyramid: levels,
         raw,
+        lanes: lane_data,
         supply_v,
         analysis: a,
     })
+}
+
+/// Keep the samples of a chunk that fall in the spans.
+fn keep_raw(raw: &mut [Raw], spans: &[(f64, f64)], t: &[f64], i: &[f64]) {
+    let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
+        return;
+    };
+    for (r, s) in raw.iter_mut().zip(spans) {
+        if s.1 < first || s.0 > last {
+            continue;
+        }
+        for (&tk, &ik) in t.iter().zip(i) {
+            if tk >= s.0 && tk <= s.1 && ik.is_finite() {
+                r.t.push(tk);
+                r.i.push(ik as f32);
+            }
+        }
+    }
 }
 
 /// Put each trace's alignment point at 0 on the page's axis.

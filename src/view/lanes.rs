@@ -1,0 +1,129 @@
+//! The lanes under the current: each digital channel as its edges (exact, up to a budget) and
+//! the measured supply voltage as a min/max pyramid. Built in the page's second read, beside
+//! the full-rate samples.
+
+use super::pyramid::{self, Pyramid};
+use serde::Serialize;
+
+/// Edges kept over all digital channels of a trace, at most (12 bytes each on the page).
+pub const EDGE_BUDGET: usize = 400_000;
+
+/// One digital channel: its state from each edge on (0 low, 1 high, 0.5 toggled within the
+/// sample, NaN unknown), or one constant state.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigitalLane {
+    pub name: String,
+    #[serde(serialize_with = "pyramid::b64_f64")]
+    pub t: Vec<f64>,
+    #[serde(serialize_with = "pyramid::b64_f32")]
+    pub s: Vec<f32>,
+    /// Edges stop here: the budget was spent (the lane is blank after it).
+    pub truncated_at_s: Option<f64>,
+}
+
+/// What the lanes hold.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Lanes {
+    /// Channels that change at least once (in file order).
+    pub digital: Vec<DigitalLane>,
+    /// Channels that never change, with their state: "D0–D7 high" on the page.
+    pub constant: Vec<(String, f64)>,
+    /// The measured supply, V.
+    pub supply: Option<pyramid::Levels>,
+}
+
+/// Collects lanes chunk by chunk.
+pub struct LaneBuilder {
+    lanes: Vec<DigitalLane>,
+    edges: usize,
+    supply: Option<Pyramid>,
+}
+
+fn same(a: f32, b: f32) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+impl LaneBuilder {
+    pub fn new(names: &[String], supply: bool) -> LaneBuilder {
+        LaneBuilder {
+            lanes: names
+                .iter()
+                .map(|n| DigitalLane {
+                    name: n.clone(),
+                    t: Vec::new(),
+                    s: Vec::new(),
+                    truncated_at_s: None,
+                })
+                .collect(),
+            edges: 0,
+            supply: supply.then(Pyramid::default),
+        }
+    }
+
+    /// Add a chunk: times, the digital values row after row, the supply (V, may be empty).
+    pub fn push(&mut self, time_s: &[f64], digital: &[f64], supply_v: &[f64]) {
+        let n = self.lanes.len();
+        if n > 0 && digital.len() == time_s.len() * n {
+            for (k, &t) in time_s.iter().enumerate() {
+                for (c, lane) in self.lanes.iter_mut().enumerate() {
+                    if lane.truncated_at_s.is_some() {
+                        continue;
+                    }
+                    let v = digital[k * n + c] as f32;
+                    if lane.s.last().is_some_and(|&l| same(l, v)) {
+                        continue;
+                    }
+                    if self.edges >= EDGE_BUDGET {
+                        lane.truncated_at_s = Some(t);
+                        continue;
+                    }
+                    lane.t.push(t);
+                    lane.s.push(v);
+                    self.edges += 1;
+                }
+            }
+        }
+        if let Some(p) = &mut self.supply {
+            if supply_v.len() == time_s.len() {
+                p.push(time_s, supply_v);
+            }
+        }
+    }
+
+    pub fn finish(self, gap_s: f64) -> Lanes {
+        let (mut digital, mut constant) = (Vec::new(), Vec::new());
+        for l in self.lanes {
+            if l.s.len() == 1 && l.truncated_at_s.is_none() {
+                constant.push((l.name, l.s[0] as f64));
+            } else if !l.s.is_empty() {
+                digital.push(l);
+            }
+        }
+        Lanes {
+            digital,
+            constant,
+            supply: self.supply.map(|p| p.finish(gap_s)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_constants_and_budget() {
+        let names: Vec<String> = ["D0", "D1"].iter().map(|s| s.to_string()).collect();
+        let mut b = LaneBuilder::new(&names, false);
+        // D0: 0 0 1 1 0.5 NaN; D1 always 1.
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let d = [0., 1., 0., 1., 1., 1., 1., 1., 0.5, 1., f64::NAN, 1.];
+        b.push(&t[..3], &d[..6], &[]);
+        b.push(&t[3..], &d[6..], &[]);
+        let l = b.finish(f64::INFINITY);
+        assert_eq!(l.constant, vec![("D1".to_string(), 1.0)]);
+        assert_eq!(l.digital[0].t, vec![0.0, 2.0, 4.0, 5.0]);
+        assert_eq!(&l.digital[0].s[..3], &[0.0, 1.0, 0.5]);
+        assert!(l.digital[0].s[3].is_nan());
+    }
+}
