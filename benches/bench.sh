@@ -114,6 +114,11 @@ if [ -n "${NATIVE:-}" ]; then
   bytes=$(stat -L -c %s "$ppk") rows=$n
   measure ppk2_analyze "$bin" analyze "$ppk" -q -f json
   measure ppk2_inspect "$bin" inspect "$ppk" -f json
+  # The zoomable page of the same recording (issue 26: at most 12 MB, at most 1.3x analyze's
+  # time, peak RSS at most 64 MB).
+  measure ppk2_view "$bin" view "$ppk" -o "$dir/view.html" --force -q
+  awk -v v="$t_ppk2_view" -v a="$t_ppk2_analyze" -v mb="$(stat -c %s "$dir/view.html")" 'BEGIN {
+    printf "ppk2 view: page %.1f MB, %.2fx analyze'"'"'s time\n", mb / 1e6, v / a }'
   awk -v t="$t_ppk2_analyze" -v i="$t_ppk2_inspect" -v a="$t_analyze" -v o="$t_analyze_one_core" \
     -v r="$rows" -v tr="$trace_rows" 'BEGIN {
     printf "ppk2: analyze %.1f ns a sample, inspect (one pass: inflate) %.1f ns a sample; analyze of the CSV trace: %.1f ns a sample (one core: %.1f)\n",

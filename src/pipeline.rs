@@ -35,6 +35,18 @@ pub fn run_file_with(
     settings.validate()?;
     // One source for every pass: a session file's inflated copy serves the last pass too.
     let input = Source::open(path, &settings.ingest)?;
+    run_source_with(&input, settings, observe)
+}
+
+/// [`run_file_with`] on an open source (a caller that reads it again afterwards: a session
+/// file's inflated copy is then read, not inflated again).
+pub fn run_source_with(
+    input: &Source,
+    settings: &Settings,
+    observe: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<Analysis> {
+    settings.validate()?;
+    let input = input.clone();
     // Ingest and detection (phase windows in the same pass).
     let m = analyze_source(&input, settings, observe)?;
     let mut warnings = m.warnings;

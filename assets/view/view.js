@@ -293,6 +293,14 @@
     document.getElementById("found").textContent = s;
     const list = document.getElementById("list");
     const off = T[0].off;
+    // Labelled events first (each jumps to its span), then the bursts.
+    for (const ev of ((a.attribution && a.attribution.events) || []).slice(0, 5000)) {
+      const li = document.createElement("li");
+      li.className = "event";
+      li.textContent = ev.label + "  " + fmtT(ev.start_s - off) + "  " + fmtQ(ev.excess_charge_ma_ms);
+      li.onclick = () => { const s = ev.start_s - off, e = ev.end_s - off, p = Math.max((e - s) * 0.3, 1e-3); zoom(s - p, e + p); };
+      list.appendChild(li);
+    }
     a.bursts.slice(0, 5000).forEach((b) => {
       const li = document.createElement("li");
       li.textContent = "#" + b.index + "  " + fmtT(b.start_s - off) + "  " + fmtQ(b.excess_charge_ma_ms) + (b.class != null ? "  c" + b.class : "");

@@ -183,6 +183,13 @@ impl Source {
         })
     }
 
+    /// The same source without its digital channels (what the analysis' passes read).
+    pub fn without_digital(&self) -> Source {
+        let mut s = self.clone();
+        s.layout.digital.clear();
+        s
+    }
+
     /// The same source read for its values only: no supply, marker, window or digital
     /// channels (a session file then decodes only the value's channels: the survey's reader).
     pub fn values_only(&self) -> Source {

@@ -63,8 +63,12 @@ pub fn choose(port: Option<&str>) -> Result<String> {
     if let Some(p) = port {
         return Ok(p.to_string());
     }
-    let found = list()?;
-    match found.as_slice() {
+    pick(&list()?)
+}
+
+/// The only PPK2 of `found`, or an error that says why not (none; several, listed).
+fn pick(found: &[Ppk2Port]) -> Result<String> {
+    match found {
         [one] => Ok(one.port.clone()),
         [] => Err(Error::usage(
             "no PPK2 is connected (none of the serial ports is Nordic's 1915:c00a): plug one \
@@ -170,5 +174,30 @@ impl Device {
         }
         protocol::parse_metadata(&String::from_utf8_lossy(&text))
             .map_err(|e| Error::input(&self.port_name, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_only_one_or_a_list() {
+        let p = |port: &str, sn: &str| Ppk2Port {
+            port: port.into(),
+            serial_number: Some(sn.into()),
+            firmware: None,
+        };
+        assert_eq!(pick(&[p("/dev/ttyACM0", "C1")]).unwrap(), "/dev/ttyACM0");
+        let none = pick(&[]).unwrap_err().to_string();
+        assert!(none.contains("no PPK2 is connected"), "{none}");
+        let two = pick(&[p("/dev/ttyACM0", "C1"), p("/dev/ttyACM2", "D7")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            two.contains("2 PPK2s") && two.contains("/dev/ttyACM2 serial D7"),
+            "{two}"
+        );
+        assert_eq!(choose(Some("/dev/x")).unwrap(), "/dev/x");
     }
 }

@@ -37,6 +37,8 @@ pub struct LaneBuilder {
     lanes: Vec<DigitalLane>,
     edges: usize,
     supply: Option<Pyramid>,
+    /// The last row's bit patterns.
+    prev: Vec<u64>,
 }
 
 fn same(a: f32, b: f32) -> bool {
@@ -57,6 +59,7 @@ impl LaneBuilder {
                 .collect(),
             edges: 0,
             supply: supply.then(Pyramid::default),
+            prev: Vec::new(),
         }
     }
 
@@ -65,6 +68,19 @@ impl LaneBuilder {
         let n = self.lanes.len();
         if n > 0 && digital.len() == time_s.len() * n {
             for (k, &t) in time_s.iter().enumerate() {
+                let row = &digital[k * n..k * n + n];
+                // Most rows repeat the one before: one comparison of the bit patterns.
+                if self.prev.len() == n
+                    && row
+                        .iter()
+                        .zip(&self.prev)
+                        .fold(0u64, |d, (a, b)| d | (a.to_bits() ^ b))
+                        == 0
+                {
+                    continue;
+                }
+                self.prev.clear();
+                self.prev.extend(row.iter().map(|v| v.to_bits()));
                 for (c, lane) in self.lanes.iter_mut().enumerate() {
                     if lane.truncated_at_s.is_some() {
                         continue;

@@ -91,7 +91,23 @@ fn raw_spans(a: &Analysis) -> Vec<(f64, f64)> {
 /// then the raw samples around its bursts and windows.
 pub fn trace(path: &str, settings: &Settings) -> Result<ViewTrace> {
     let mut p = pyramid::Pyramid::default();
-    let a = crate::pipeline::run_file_with(path, settings, &mut |t, i| p.push(t, i))?;
+    // One source for the analysis and the page's read: a session file is inflated once (its
+    // copy serves the later passes); the analysis reads it without the digital channels.
+    let source = if path == "-" {
+        None
+    } else {
+        let mut io = settings.ingest.clone();
+        io.read_digital = true;
+        Some(Source::open(path, &io)?)
+    };
+    let a = match &source {
+        Some(s) => {
+            crate::pipeline::run_source_with(&s.without_digital(), settings, &mut |t, i| {
+                p.push(t, i)
+            })?
+        }
+        None => crate::pipeline::run_file_with(path, settings, &mut |t, i| p.push(t, i))?,
+    };
     // Every step at least as long as the shortest gap is a gap (a step is a gap when longer
     // than the threshold, which every gap is and no other step is).
     let gap = a
@@ -110,17 +126,14 @@ pub fn trace(path: &str, settings: &Settings) -> Result<ViewTrace> {
         })
         .collect();
     let mut lane_data = lanes::Lanes::default();
-    if path != "-" {
-        let mut io = settings.ingest.clone();
-        io.read_digital = true;
-        let source = Source::open(path, &io)?;
+    if let Some(source) = &source {
         let names: Vec<String> = source.layout.digital.iter().map(|d| d.1.clone()).collect();
         let supply = source.layout.supply.is_some();
         // One more read, for what the analysis' passes did not keep: full-rate samples
         // around bursts, digital edges, the supply.
         if !spans.is_empty() || !names.is_empty() || supply {
             let mut lb = lanes::LaneBuilder::new(&names, supply);
-            stream_chunks(&source, settings, |c| {
+            stream_chunks(source, settings, |c| {
                 lb.push(&c.time_s, &c.digital, &c.supply);
                 keep_raw(&mut raw, &spans, &c.time_s, &c.value);
             })?;

@@ -128,9 +128,46 @@ impl Default for Pyramid {
 impl Pyramid {
     /// Add samples (time s, current mA) in time order.
     pub fn push(&mut self, time_s: &[f64], current_ma: &[f64]) {
-        for (&t, &i) in time_s.iter().zip(current_ma) {
+        let len = time_s.len().min(current_ma.len());
+        let mut k = 0;
+        while k < len {
+            let (t, i) = (time_s[k], current_ma[k]);
+            k += 1;
             if !i.is_finite() {
                 continue;
+            }
+            // Fast path: the sample joins the current bucket, which has room (a tight loop
+            // over the run of such samples).
+            if let (Some(b), Some((mut tp, mut ip))) = (self.cur.as_mut(), self.last) {
+                if b.n < self.per {
+                    let end = (k - 1 + (self.per - b.n) as usize).min(len);
+                    let mut j = k - 1;
+                    let (mut lo, mut hi, mut q) = (b.lo, b.hi, b.q);
+                    while j < end {
+                        let (tj, ij) = (time_s[j], current_ma[j]);
+                        if !ij.is_finite() {
+                            break;
+                        }
+                        let dt = tj - tp;
+                        let sq = 0.5 * (ip + ij) * dt;
+                        q += sq;
+                        if dt > b.long[1].dt {
+                            Bucket::keep(&mut b.long, Step { dt, q: sq });
+                        }
+                        lo = lo.min(ij);
+                        hi = hi.max(ij);
+                        (tp, ip) = (tj, ij);
+                        j += 1;
+                    }
+                    b.n += (j - (k - 1)) as u64;
+                    if j > k - 1 {
+                        b.t1 = tp;
+                    }
+                    (b.lo, b.hi, b.q) = (lo, hi, q);
+                    self.last = Some((tp, ip));
+                    k = j;
+                    continue;
+                }
             }
             // The step from the previous sample belongs to the previous sample's bucket.
             if let Some((t0, i0)) = self.last {
