@@ -4,6 +4,7 @@
 use super::args::RecordArgs;
 use crate::error::{Error, Result};
 use crate::record::{self, DutPower, Ended, Mode, RecordOptions};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -60,13 +61,17 @@ fn options(a: &RecordArgs) -> Result<RecordOptions> {
     })
 }
 
+/// The analysis settings are checked before recording, not after an hour of it.
+fn settings_check(a: &RecordArgs) -> Result<()> {
+    a.settings.settings().validate()
+}
+
 pub fn run(a: &RecordArgs) -> Result<i32> {
     if a.list {
         return list();
     }
     let opts = options(a)?;
-    let settings = a.settings.settings();
-    settings.validate()?;
+    settings_check(a)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     // Ctrl-C or SIGTERM ends the recording cleanly; a second one ends the process.
@@ -76,19 +81,36 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
         }
     });
     let quiet = a.quiet;
-    let rec = record::record_with(&opts, &stop, &mut |port, meta| {
-        if !quiet {
-            eprintln!(
-                "recording{} from the PPK2 on {port} (HW {}) into {} (Ctrl-C stops and keeps \
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let rec = record::record_with(
+        &opts,
+        &stop,
+        &mut |port, meta| {
+            if !quiet {
+                eprintln!(
+                    "recording{} from the PPK2 on {port} (HW {}) into {} (Ctrl-C stops and keeps \
                  the file)",
-                opts.duration_s
-                    .map(|d| format!(" {d} s"))
-                    .unwrap_or_default(),
-                meta.hw.as_deref().unwrap_or("unknown"),
-                opts.output
-            );
-        }
-    })?;
+                    opts.duration_s
+                        .map(|d| format!(" {d} s"))
+                        .unwrap_or_default(),
+                    meta.hw.as_deref().unwrap_or("unknown"),
+                    opts.output
+                );
+            }
+        },
+        &mut |secs, lost| {
+            if show_progress {
+                let of = opts
+                    .duration_s
+                    .map(|d| format!(" of {d:.0} s"))
+                    .unwrap_or_default();
+                eprint!("\r{secs:.0} s{of} recorded, {lost} samples lost   ");
+            }
+        },
+    )?;
+    if show_progress {
+        eprintln!();
+    }
     if !a.quiet {
         eprint!("{}", rec.summary());
     }
@@ -105,6 +127,13 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
         Ended::Duration | Ended::Interrupted => {}
     }
     let mut code = 0;
+    // In source mode the supply is known: the PPK2's regulator (unless --supply-v says else).
+    let mut a = a.clone();
+    if rec.mode == Mode::Source && a.settings.detect.supply_v.is_none() {
+        a.settings.detect.supply_v = Some(rec.source_mv / 1000.0);
+    }
+    let a = &a;
+    let settings = a.settings.settings();
     if a.analyze {
         let analysis = crate::pipeline::run_file(&rec.file, &settings)?;
         super::print_warnings(&analysis, a.quiet);

@@ -146,15 +146,16 @@ pub fn parse_average(text: &str) -> std::result::Result<u32, String> {
 /// goes away. The file is written in every one of those cases; a device that went away is
 /// `Ended::DeviceVanished` in the result, not an error.
 pub fn record(opts: &RecordOptions, stop: &AtomicBool) -> Result<Recording> {
-    record_with(opts, stop, &mut |_, _| {})
+    record_with(opts, stop, &mut |_, _| {}, &mut |_, _| {})
 }
 
 /// [`record`], calling `started(port, metadata)` once the device has answered and the stream
-/// is about to start (for a progress line).
+/// is about to start, and `progress(seconds recorded, samples lost)` about once a second.
 pub fn record_with(
     opts: &RecordOptions,
     stop: &AtomicBool,
     started: &mut dyn FnMut(&str, &protocol::Metadata),
+    progress: &mut dyn FnMut(f64, u64),
 ) -> Result<Recording> {
     let port_name = device::choose(opts.port.as_deref())?;
     let mut dev = device::Device::open(&port_name)?;
@@ -208,7 +209,16 @@ pub fn record_with(
         }
     };
     let mut last_data = Instant::now();
+    let mut last_progress = Instant::now();
     let ended = loop {
+        if last_progress.elapsed() >= Duration::from_secs(1) {
+            last_progress = Instant::now();
+            let st = &decoder.stats;
+            progress(
+                st.samples as f64 / protocol::RATE_HZ as f64,
+                st.lost_samples,
+            );
+        }
         if stop.load(Ordering::Relaxed) {
             break Ended::Interrupted;
         }

@@ -352,6 +352,8 @@ fn analyze_and_diff_in_the_same_step() {
         );
         let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(a["bursts"].as_array().unwrap().len(), 5);
+        // Source mode at 3000 mV: energies at 3.0 V, not the 5 V default.
+        assert_eq!(a["supply_v"], 3.0);
     }
     // Same firmware: the gate passes.
     let same = tmp.path("same.ppk2");
