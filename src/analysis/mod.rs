@@ -372,8 +372,24 @@ fn totals(det: &Detector, bursts: &[Burst], supply_v: f64) -> Totals {
     }
 }
 
+/// The constant supply voltage for energies: `--supply-v`, else one the file states (with
+/// where it says so), else [`crate::settings::DEFAULT_SUPPLY_V`].
+fn constant_supply(settings: &Settings, source: &Source) -> (f64, Option<(f64, String)>) {
+    let file_v = source.layout.constant_supply_v.clone();
+    let v = match (settings.detect.supply_v, &file_v) {
+        (None, Some((v, _))) => *v,
+        _ => settings.detect.supply_v(),
+    };
+    (v, file_v)
+}
+
 /// The assumption behind energies from a constant supply voltage (none was measured).
-fn constant_supply_note(given: Option<f64>, supply_v: f64) -> String {
+fn constant_supply_note(given: Option<f64>, supply_v: f64, origin: Option<&str>) -> String {
+    if let (None, Some(origin)) = (given, origin) {
+        return format!(
+            "energy at a constant {supply_v} V, {origin} (give --supply-v V to use another)"
+        );
+    }
     match given {
         Some(_) => format!(
             "energy at a constant {supply_v} V (--supply-v): no supply voltage measured (give \
@@ -541,7 +557,7 @@ pub fn analyze_source(
     check_rows(source, &pass)?;
     let det = det.finish();
 
-    let supply_v = settings.detect.supply_v();
+    let (supply_v, file_v) = constant_supply(settings, source);
     let every = every.map_or_else(Vec::new, |e| e.finish(measured, supply_v));
     let (mut bursts, totals) = energies(&det, supply_v, measured.then_some(total_mj));
     let (baseline_ma, threshold_ma) = (params.baseline_ma, params.threshold_ma);
@@ -565,7 +581,7 @@ pub fn analyze_source(
         baseline_source,
         baseline_ma,
         &states,
-        (!measured).then_some((settings.detect.supply_v, supply_v)),
+        (!measured).then_some((settings.detect.supply_v, supply_v, file_v.map(|f| f.1))),
     ));
     warnings.extend(quality(
         survey.reservoir(),
@@ -626,7 +642,7 @@ fn baseline_notes(
     source: BaselineSource,
     baseline_ma: f64,
     states: &[State],
-    constant: Option<(Option<f64>, f64)>,
+    constant: Option<(Option<f64>, f64, Option<String>)>,
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let top = states.iter().map(|s| s.level_ma).reduce(f64::max);
@@ -638,8 +654,8 @@ fn baseline_notes(
             crate::units::fmt_current(top)
         ));
     }
-    if let Some((given, used)) = constant {
-        notes.push(constant_supply_note(given, used));
+    if let Some((given, used, origin)) = constant {
+        notes.push(constant_supply_note(given, used, origin.as_deref()));
     }
     notes
 }

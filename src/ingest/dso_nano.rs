@@ -151,6 +151,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         window_index: None,
         units: Vec::new(),
         default_supply: None,
+        constant_supply_v: None,
         marker_index: None,
         scaling: vec![format!(
             "{} V/div × probe {probe} / {PX_PER_DIV} px per div = {:.6} V per pixel; 0 V at pixel {zero_px}",

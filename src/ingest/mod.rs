@@ -169,6 +169,9 @@ pub struct Layout {
     /// A voltage column the file carries beside the current (Joulescope, rd-usb, Monsoon): the
     /// supply unless the user gives `--supply-v` or another `--supply-col`.
     pub default_supply: Option<usize>,
+    /// A constant supply voltage the file states (V, and where it says so): a PPK2 recording
+    /// made by `shuntscope record` in source mode. Used unless the user gives `--supply-v`.
+    pub constant_supply_v: Option<(f64, String)>,
 }
 
 /// The start of a file, split into lines, for scoring and layout.

@@ -171,6 +171,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         window_index: None,
         units,
         default_supply: None,
+        constant_supply_v: None,
         marker_index: super::marker_index(&columns, opts)?,
         scaling: vec![if first_channel == 1 {
             format!("time = Start {start_s} s + sequence number × Increment {increment_s} s")

@@ -365,6 +365,7 @@ pub fn table_layout(
         window_index: None,
         units: units.clone(),
         default_supply: None,
+        constant_supply_v: None,
         marker_index: super::marker_index(&names, opts)?,
     })
 }

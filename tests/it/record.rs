@@ -120,6 +120,10 @@ fn decodes_the_profile_logic_and_charge() {
     let a = super::common::analyze_json(&out, &[]);
     let bursts = a["bursts"].as_array().unwrap();
     assert_eq!(bursts.len(), 5, "{a}");
+    // The recording states its source-meter voltage: energies at 3.0 V, said so.
+    assert_eq!(a["supply_v"], 3.0);
+    let said = a["input"]["assumptions"].to_string();
+    assert!(said.contains("source-meter voltage"), "{said}");
     for b in bursts {
         let q = f(&b["excess_charge_ma_ms"]);
         assert!((q - 79.95).abs() < 0.05, "{q}");

@@ -242,6 +242,7 @@ impl JlsSession {
             analog: vec![true; names.len()],
             default_value: current.unwrap_or(0),
             default_supply: current.and(pick(Dim::Voltage)),
+            constant_supply_v: None,
             rate_hz,
             scaling: vec![format!(
                 "JLS signals: {}",

@@ -64,6 +64,8 @@ pub struct Channels {
     pub analog: Vec<bool>,
     pub default_value: usize,
     pub default_supply: Option<usize>,
+    /// A constant supply voltage the file states (V, where).
+    pub constant_supply_v: Option<(f64, String)>,
     pub rate_hz: f64,
     /// Facts about the file, shown with the layout.
     pub scaling: Vec<String>,
@@ -255,6 +257,7 @@ fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) 
         window_index: None,
         units,
         default_supply: ch.default_supply,
+        constant_supply_v: ch.constant_supply_v,
     })
 }
 

@@ -26,6 +26,8 @@ pub struct Ppk2Session {
     raw: Member,
     rate_hz: f64,
     format_version: i64,
+    /// The source-meter voltage a `shuntscope record` recording states, V.
+    source_v: Option<f64>,
     /// Inflated copy of session.raw for a second pass.
     pub spool: Spool,
 }
@@ -52,6 +54,12 @@ impl Ppk2Session {
                 )
             })?;
         let format_version = json["formatVersion"].as_i64().unwrap_or(0);
+        let rec = &json["recording"];
+        let source_v = (rec["mode"] == "source")
+            .then(|| rec["source_mv"].as_f64())
+            .flatten()
+            .filter(|mv| (800.0..=5000.0).contains(mv))
+            .map(|mv| mv / 1000.0);
         if raw.size % SAMPLE_BYTES as u64 != 0 {
             return Err(Error::input(
                 file,
@@ -65,6 +73,7 @@ impl Ppk2Session {
             raw: raw.clone(),
             rate_hz,
             format_version,
+            source_v,
             spool: Spool::default(),
         })
     }
@@ -99,6 +108,12 @@ impl Ppk2Session {
             analog,
             default_value: 0,
             default_supply: None,
+            constant_supply_v: self.source_v.map(|v| {
+                (
+                    v,
+                    "the PPK2's source-meter voltage, from the recording's metadata".to_string(),
+                )
+            }),
             rate_hz: self.rate_hz,
             scaling,
             assumptions: Vec::new(),

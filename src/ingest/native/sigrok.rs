@@ -158,6 +158,7 @@ impl SigrokSession {
                 .position(|(_, c)| !c.is_empty())
                 .unwrap_or(0),
             default_supply: None,
+            constant_supply_v: None,
             rate_hz: self.rate_hz,
             scaling: vec![format!(
                 "sigrok session: {} analog channel(s) of {} samples, {} logic channel(s), {} S/s",
