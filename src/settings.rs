@@ -56,7 +56,7 @@ pub struct DetectSettings {
     /// Bursts shorter than this are dropped, ms.
     pub min_burst_ms: f64,
     /// Bursts closer than this are joined, ms.
-    /// None: 0 for a device that never sleeps, [`SLEEP_MERGE_GAP_MS`] for one measured above
+    /// None: 0 for a device that never sleeps, `SLEEP_MERGE_GAP_MS` (1 ms) for one measured above
     /// its sleep floor (range-switch glitches never split a wake-up).
     pub merge_gap_ms: Option<f64>,
     /// A constant supply voltage for energy = charge × supply, V; None: a supply column the
