@@ -271,13 +271,8 @@ impl SpikeFilter {
 mod tests {
     use super::*;
 
-    const META: &str = "Calibrated: 0\nR0: 1003.3506\nR1: 101.5865\nR2: 10.3027\nR3: 0.9636\n\
-R4: 0.0564\nGS0: 0.0000\nGS1: 112.7890\nGS2: 18.0115\nGS3: 2.4217\nGS4: 0.0729\nGI0: 1.0000\n\
-GI1: 0.9695\nGI2: 0.9609\nGI3: 0.9519\nGI4: 0.9582\nO0: 112.9420\nO1: 75.4627\nO2: 64.6020\n\
-O3: 50.4983\nO4: 87.2177\nVDD: 3000\nHW: 9173\nmode: 2\nS0: 0.000000048\nS1: 0.000000596\n\
-S2: 0.000005281\nS3: 0.000062577\nS4: 0.002940743\nI0: -0.000000104\nI1: -0.000001443\n\
-I2: 0.000036439\nI3: -0.000374119\nI4: -0.009388455\nUG0: 1.00\nUG1: 1.00\nUG2: 1.00\n\
-UG3: 1.00\nUG4: 1.00\nIA: 56\nEND\n";
+    /// A real PPK2's metadata block (the simulator's).
+    use crate::record::sim::METADATA as META;
 
     #[test]
     fn metadata_and_formula_by_hand() {
