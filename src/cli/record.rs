@@ -3,7 +3,7 @@
 
 use super::args::RecordArgs;
 use crate::error::{Error, Result};
-use crate::record::{self, DutPower, Ended, Mode, RecordOptions};
+use crate::record::{self, Ended, Mode, RecordOptions};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -145,15 +145,4 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
         code = super::diff::run(&diff_args)?;
     }
     Ok(code)
-}
-
-impl DutPower {
-    /// The flag's words.
-    pub fn word(self) -> &'static str {
-        match self {
-            DutPower::On => "on",
-            DutPower::Off => "off",
-            DutPower::Cycle => "cycle",
-        }
-    }
 }

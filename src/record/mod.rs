@@ -197,6 +197,8 @@ pub fn record_with(
     let mut buf = vec![0u8; 1 << 16];
     let mut taken = 0u64;
     let mut write_err: Option<Error> = None;
+    // A write that failed (a full disk) ends the recording at once.
+    let failed = std::cell::Cell::new(false);
     let mut sink = |s: decode::Sample| {
         if want.is_some_and(|n| taken >= n) || write_err.is_some() {
             return;
@@ -205,6 +207,7 @@ pub fn record_with(
         if let Some((ua, bits)) = avg.push(s) {
             if let Err(e) = out.push(ua, bits) {
                 write_err = Some(e);
+                failed.set(true);
             }
         }
     };
@@ -219,7 +222,7 @@ pub fn record_with(
                 st.lost_samples,
             );
         }
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) || failed.get() {
             break Ended::Interrupted;
         }
         if want.is_some_and(|n| decoder.stats.samples >= n) {
