@@ -149,6 +149,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         value_minus: None,
         supply: None,
         window_index: None,
+        digital_words: false,
         units: Vec::new(),
         default_supply: None,
         constant_supply_v: None,

@@ -172,6 +172,9 @@ pub struct Layout {
     /// A constant supply voltage the file states (V, and where it says so): a PPK2 recording
     /// made by `shuntscope record` in source mode. Used unless the user gives `--supply-v`.
     pub constant_supply_v: Option<(f64, String)>,
+    /// Hand out a PPK2 session's digital word per sample (`Chunk::digital_words`) instead of
+    /// decoding each channel: the viewer's lanes, at a fraction of the cost.
+    pub digital_words: bool,
 }
 
 /// The start of a file, split into lines, for scoring and layout.

@@ -169,6 +169,7 @@ pub fn layout(head: &Head, file: &str, opts: &IngestOptions) -> Result<Layout> {
         value_minus: None,
         supply: None,
         window_index: None,
+        digital_words: false,
         units,
         default_supply: None,
         constant_supply_v: None,

@@ -183,6 +183,21 @@ impl Source {
         })
     }
 
+    /// The same source handing out a PPK2 session's digital words (`Chunk::digital_words`)
+    /// instead of decoded channels; None for other formats.
+    pub fn with_digital_words(&self) -> Option<Source> {
+        if !matches!(
+            self.session.as_deref(),
+            Some(super::native::Session::Ppk2(_))
+        ) {
+            return None;
+        }
+        let mut s = self.clone();
+        s.layout.digital.clear();
+        s.layout.digital_words = true;
+        Some(s)
+    }
+
     /// The same source without its digital channels (what the analysis' passes read).
     pub fn without_digital(&self) -> Source {
         let mut s = self.clone();

@@ -363,6 +363,7 @@ pub fn table_layout(
         value_minus: None,
         supply: None,
         window_index: None,
+        digital_words: false,
         units: units.clone(),
         default_supply: None,
         constant_supply_v: None,

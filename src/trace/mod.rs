@@ -80,6 +80,9 @@ pub struct Chunk {
     pub supply: Vec<f64>,
     /// The phase-window column's value per sample, when the layout has one (else empty).
     pub window: Vec<f64>,
+    /// A PPK2 session's 16-bit digital word per sample (channel n in bits 2n, 2n+1), when the
+    /// layout asks for words instead of decoded channels (`Layout::digital_words`); else empty.
+    pub digital_words: Vec<u16>,
 }
 
 impl Chunk {
@@ -90,6 +93,7 @@ impl Chunk {
         self.digital.clear();
         self.supply.clear();
         self.window.clear();
+        self.digital_words.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -39,6 +39,8 @@ pub struct LaneBuilder {
     supply: Option<Pyramid>,
     /// The last row's bit patterns.
     prev: Vec<u64>,
+    /// The last PPK2 digital word.
+    prev_word: Option<u16>,
 }
 
 fn same(a: f32, b: f32) -> bool {
@@ -60,6 +62,7 @@ impl LaneBuilder {
             edges: 0,
             supply: supply.then(Pyramid::default),
             prev: Vec::new(),
+            prev_word: None,
         }
     }
 
@@ -106,6 +109,34 @@ impl LaneBuilder {
         }
     }
 
+    /// Add a chunk of PPK2 digital words (channels D0–D7, two bits each: `01` low, `10` high,
+    /// `11` toggled, `00` unknown), for a builder made with the names D0–D7.
+    pub fn push_words(&mut self, time_s: &[f64], words: &[u16]) {
+        if words.len() != time_s.len() || self.lanes.len() != 8 {
+            return;
+        }
+        for (&t, &w) in time_s.iter().zip(words) {
+            if self.prev_word == Some(w) {
+                continue;
+            }
+            let prev = self.prev_word.replace(w);
+            for (c, lane) in self.lanes.iter_mut().enumerate() {
+                let st = (w >> (2 * c)) & 3;
+                if prev.is_some_and(|p| (p >> (2 * c)) & 3 == st) || lane.truncated_at_s.is_some() {
+                    continue;
+                }
+                if self.edges >= EDGE_BUDGET {
+                    lane.truncated_at_s = Some(t);
+                    continue;
+                }
+                lane.t.push(t);
+                lane.s
+                    .push(crate::ingest::native::ppk2::logic_state(w, c) as f32);
+                self.edges += 1;
+            }
+        }
+    }
+
     pub fn finish(self, gap_s: f64) -> Lanes {
         let (mut digital, mut constant) = (Vec::new(), Vec::new());
         for l in self.lanes {
@@ -141,5 +172,26 @@ mod tests {
         assert_eq!(l.digital[0].t, vec![0.0, 2.0, 4.0, 5.0]);
         assert_eq!(&l.digital[0].s[..3], &[0.0, 1.0, 0.5]);
         assert!(l.digital[0].s[3].is_nan());
+    }
+
+    /// The word path gives what the decoded path gives (D0 as above, D1 high, D2..D7 low).
+    #[test]
+    fn words_as_decoded() {
+        let names: Vec<String> = (0..8).map(|c| format!("D{c}")).collect();
+        let mut b = LaneBuilder::new(&names, false);
+        let rest = 0b01_01_01_01_01_01_10_00u16; // D1 high (10), D2..D7 low (01), D0 bits 0
+        let d0 = [0b01u16, 0b01, 0b10, 0b10, 0b11, 0b00];
+        let words: Vec<u16> = d0.iter().map(|s| rest | s).collect();
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        b.push_words(&t[..2], &words[..2]);
+        b.push_words(&t[2..], &words[2..]);
+        let l = b.finish(f64::INFINITY);
+        assert_eq!(l.digital.len(), 1);
+        assert_eq!(l.digital[0].name, "D0");
+        assert_eq!(l.digital[0].t, vec![0.0, 2.0, 4.0, 5.0]);
+        assert_eq!(&l.digital[0].s[..3], &[0.0, 1.0, 0.5]);
+        assert!(l.digital[0].s[3].is_nan());
+        assert_eq!(l.constant[0], ("D1".to_string(), 1.0));
+        assert_eq!(l.constant.len(), 7);
     }
 }

@@ -132,9 +132,13 @@ pub fn trace(path: &str, settings: &Settings) -> Result<ViewTrace> {
         // One more read, for what the analysis' passes did not keep: full-rate samples
         // around bursts, digital edges, the supply.
         if !spans.is_empty() || !names.is_empty() || supply {
+            // A PPK2 session hands out its digital word a sample: far cheaper than eight
+            // decoded channels.
+            let words = source.with_digital_words().filter(|_| names.len() == 8);
             let mut lb = lanes::LaneBuilder::new(&names, supply);
-            stream_chunks(source, settings, |c| {
+            stream_chunks(words.as_ref().unwrap_or(source), settings, |c| {
                 lb.push(&c.time_s, &c.digital, &c.supply);
+                lb.push_words(&c.time_s, &c.digital_words);
                 keep_raw(&mut raw, &spans, &c.time_s, &c.value);
             })?;
             lane_data = lb.finish(gap * (1.0 - 1e-9));

@@ -147,7 +147,9 @@ impl Session {
     pub fn reader(&self, file: &str, data: &Path, layout: &Layout) -> Result<NativeReader> {
         let emit = Emit::new(layout);
         Ok(match self {
-            Session::Ppk2(s) => NativeReader::Ppk2(s.reader(file, data, emit)?),
+            Session::Ppk2(s) => {
+                NativeReader::Ppk2(s.reader(file, data, emit, layout.digital_words)?)
+            }
             Session::Sigrok(s) => NativeReader::Sigrok(s.reader(file, data, emit)?),
             Session::Jls(s) => NativeReader::Jls(s.reader(file, data, emit)?),
         })
@@ -255,6 +257,7 @@ fn layout(format: &'static str, file: &str, opts: &IngestOptions, ch: Channels) 
         value_minus: None,
         supply: None,
         window_index: None,
+        digital_words: false,
         units,
         default_supply: ch.default_supply,
         constant_supply_v: ch.constant_supply_v,

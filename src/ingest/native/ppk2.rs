@@ -120,7 +120,8 @@ impl Ppk2Session {
         }
     }
 
-    pub fn reader(&self, file: &str, data: &Path, emit: Emit) -> Result<Reader> {
+    /// A reader; with `words`, each sample's digital word goes to `Chunk::digital_words`.
+    pub fn reader(&self, file: &str, data: &Path, emit: Emit, words: bool) -> Result<Reader> {
         let needed = emit.needed(9);
         Ok(Reader {
             input: Chain::new(file, data, vec![self.raw.clone()], &self.spool),
@@ -129,6 +130,7 @@ impl Ppk2Session {
             cols: vec![Vec::new(); 9],
             needed,
             next: 0,
+            words,
             emit,
         })
     }
@@ -143,6 +145,8 @@ pub struct Reader {
     needed: Vec<bool>,
     /// Index of the next sample.
     next: u64,
+    /// Hand out the digital words.
+    words: bool,
     pub emit: Emit,
 }
 
@@ -178,6 +182,18 @@ impl Reader {
                 );
             }
             self.emit.emit(&self.cols, count, self.next, chunk);
+            if self.words {
+                // The rows emit kept: those with a current (NaN samples are gaps).
+                chunk.digital_words.clear();
+                let cur = &self.cols[0];
+                chunk.digital_words.extend(
+                    bytes
+                        .chunks_exact(SAMPLE_BYTES)
+                        .zip(cur)
+                        .filter(|(_, i)| !i.is_nan())
+                        .map(|(b, _)| u16::from_le_bytes([b[4], b[5]])),
+                );
+            }
             self.next += count as u64;
             if !chunk.is_empty() {
                 return Ok(true);
