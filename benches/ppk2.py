@@ -23,6 +23,7 @@ with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
             a = np.empty(len(k), dtype=rec)
             # Current in µA, quantised to 0.01 µA as the PPK2's ADC steps would leave it.
             a["i"] = np.round(2000 + 50 * rng.standard_normal(len(k)) + 30000 * burst, 2)
-            a["d"] = burst.astype(np.uint16)
+            # Two bits a channel (01 low, 10 high): D0 high during each burst, D1-D7 low.
+            a["d"] = np.where(burst, 0b10, 0b01).astype(np.uint16) | 0x5554
             f.write(a.tobytes())
 print(out)
