@@ -143,6 +143,8 @@ impl Pyramid {
                     let end = (k - 1 + (self.per - b.n) as usize).min(len);
                     let mut j = k - 1;
                     let (mut lo, mut hi, mut q) = (b.lo, b.hi, b.q);
+                    // The second-longest step so far: only a longer one needs `keep`.
+                    let mut long1 = b.long[1].dt;
                     while j < end {
                         let (tj, ij) = (time_s[j], current_ma[j]);
                         if !ij.is_finite() {
@@ -151,11 +153,17 @@ impl Pyramid {
                         let dt = tj - tp;
                         let sq = 0.5 * (ip + ij) * dt;
                         q += sq;
-                        if dt > b.long[1].dt {
+                        if dt > long1 {
                             Bucket::keep(&mut b.long, Step { dt, q: sq });
+                            long1 = b.long[1].dt;
                         }
-                        lo = lo.min(ij);
-                        hi = hi.max(ij);
+                        // Plain comparisons: the values are finite here (f64::min handles NaN).
+                        if ij < lo {
+                            lo = ij;
+                        }
+                        if ij > hi {
+                            hi = ij;
+                        }
                         (tp, ip) = (tj, ij);
                         j += 1;
                     }
