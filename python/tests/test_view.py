@@ -209,6 +209,20 @@ def test_contract_api_envelope_select_and_speed(browser, tmp_path):
     )
     assert times[1] == [0, 20]
     assert max(times[0]) < 50, times[0]
+    # The canvas is drawn: more than 1% of its pixels are not background.
+    drawn, total = browser.execute_script(
+        """const c = document.getElementById('chart'), x = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let k = 0; k < x.length; k += 4) if (x[k + 3] > 0 && !(x[k] > 240 && x[k + 1] > 240 && x[k + 2] > 240)) n++;
+        return [n, c.width * c.height];"""
+    )
+    assert drawn > 0.01 * total, (drawn, total)
+    # The wheel zooms in (a real wheel event from the browser's input pipeline).
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    canvas = browser.find_element(By.ID, "chart")
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -200).perform()
+    v = browser.execute_script("return window.shuntscope.visible()")
+    assert v[1] - v[0] < 20 * 0.9, v
     print("ready", api, "ms; zoom steps (ms):", times[0])
 
 
