@@ -127,12 +127,6 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
         Ended::Duration | Ended::Interrupted => {}
     }
     let mut code = 0;
-    // In source mode the supply is known: the PPK2's regulator (unless --supply-v says else).
-    let mut a = a.clone();
-    if rec.mode == Mode::Source && a.settings.detect.supply_v.is_none() {
-        a.settings.detect.supply_v = Some(rec.source_mv / 1000.0);
-    }
-    let a = &a;
     let settings = a.settings.settings();
     if a.analyze {
         let analysis = crate::pipeline::run_file(&rec.file, &settings)?;
